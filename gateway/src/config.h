@@ -1,0 +1,101 @@
+/*
+ * config.h - the gateway configuration (DESIGN 11), loaded from JSON.
+ *
+ * Every error names the file, the line and the key:
+ *   "gateway.json:14: sources[1].tls_profile: expected one of public,
+ *    digikoppeling, got \"none\""
+ * Unknown keys are errors. Secrets (tls.client_key, audit.signing_key, and
+ * plugin keys flagged GW_CFG_SECRET) must be written as "${ENV_NAME}" or
+ * {"file": "/path"}; an inline secret is an error. Relative paths are
+ * resolved against the directory of the config file.
+ *
+ * The config owns all its strings until config_free().
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "gateway/plugin.h"
+#include "export.h"
+#include "transport.h"
+
+#define GW_CONFIG_ERR_MAX 8192
+
+struct gw_source_config {
+  char *id;
+  char *plugin;
+  char *url;
+  char *schedule;    /* 5-field cron, or NULL */
+  gw_tls_profile tls_profile;
+  char *expected_oin;           /* digikoppeling profile */
+  char **allowed_hosts;         /* NULL-terminated; the url's host is
+                                   always allowed */
+  struct gw_transport_limits limits;
+  int reject_opaque_periods;    /* "unknown_periods": "keep"|"reject" */
+  json_t *params;               /* borrowed from root; checked against the
+                                   plugin's key table by config_check_params */
+  int line;                     /* line of the source object */
+};
+
+struct gw_export_config {
+  char *name;                   /* feed name, default from the file name */
+  char *path;
+  struct gw_export_options options;
+  char **indicators;            /* NULL-terminated filter or NULL */
+  char **areas;                 /* NULL-terminated filter or NULL */
+};
+
+struct gw_config {
+  char *path;       /* the file as given */
+  char *dir;        /* its directory, for relative paths */
+  char *data_dir;   /* store, spool, state */
+  char *plugin_dir;
+  char *catalogue;  /* path to indicators.json */
+  struct gw_tls_settings tls; /* strings owned by the config */
+  char *audit_path; /* exchange log file */
+  char *processing_activity_id;
+  struct gw_source_config *sources;
+  size_t source_count;
+  struct gw_export_config *exports;
+  size_t export_count;
+  char **secrets;   /* resolved secret values, NULL-terminated, for
+                       redaction in logs */
+  json_t *root;     /* the parsed document */
+  char *text;       /* the raw file, for locating lines */
+};
+
+/* Load and validate everything that does not need plugins. Returns 0, or
+ * -1 with one error per line in err. check_files: also check that
+ * referenced files (CA, certificates, catalogue) exist and are readable. */
+int config_load(const char *path, int check_files, struct gw_config **out,
+                char *err, size_t err_size);
+void config_free(struct gw_config *cfg);
+
+/* Defaults used when no config file exists: data under ./gateway-data,
+ * built-in plugin and schema directories, no sources. */
+int config_default(struct gw_config **out, char *err, size_t err_size);
+
+const struct gw_source_config *config_find_source(const struct gw_config *cfg,
+                                                  const char *id);
+
+/* Check one source's params against a plugin's key table: unknown keys
+ * (with "did you mean"), wrong types, missing required keys, inline
+ * secrets. Appends errors to err; returns the number of errors. */
+int config_check_params(const struct gw_config *cfg,
+                        const struct gw_source_config *src,
+                        const struct gw_config_key *keys, char *err,
+                        size_t err_size);
+
+/* Resolve a secret value ("${ENV}" or {"file": path}) to its text; the
+ * result is owned by the config (and added to cfg->secrets). NULL on error
+ * with err set. */
+const char *config_resolve_secret(struct gw_config *cfg, const json_t *value,
+                                  const char *key_path, char *err,
+                                  size_t err_size);
+
+/* Line (1-based) of the value at a JSON-pointer-like path such as
+ * "/sources/1/params/table" in the raw text, or 0 when not found. */
+int config_line_of(const struct gw_config *cfg, const char *path);
+
+#endif

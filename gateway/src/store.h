@@ -1,0 +1,103 @@
+/*
+ * store.h - the observation store (DESIGN 6), behind a narrow interface so a
+ * PostgreSQL backend can replace the embedded SQLite one later.
+ *
+ * Observations are keyed by (indicator, area, period, breakdown, source_id)
+ * and carry a revision history: each stored row has valid_from/valid_to, so
+ * the state at any past moment can be read back (as-of exports).
+ *
+ * A source run writes nothing visible until it commits:
+ *   store_run_begin()  -> a staging area private to the run
+ *   store_run_stage()  -> one raw component row (value, ci_low or ci_high);
+ *                         the store joins the three components per key at
+ *                         commit, so plugins never hold a table in memory
+ *   store_run_stage_validator() -> ETag/Last-Modified for a URL, persisted
+ *                         only with the run, so a failed run never makes
+ *                         the next one believe the source is unchanged
+ *   store_run_commit() -> one transaction: new keys inserted, changed
+ *                         figures get a new revision, identical ones none
+ *   store_run_abort()  -> staging discarded, nothing changed
+ *
+ * Ownership: the store copies everything it is given. Rows passed to a
+ * query callback are valid only during the callback.
+ * All functions return 0 on success and -1 on failure with a message in
+ * err (which names the operation and SQLite's reason).
+ */
+#ifndef GW_STORE_H
+#define GW_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "observation.h"
+
+struct gw_store;
+struct gw_store_run;
+
+#define GW_ERR_MAX 512
+
+int store_open(const char *path, struct gw_store **out, char *err,
+               size_t err_size);
+void store_close(struct gw_store *store);
+
+/* ---- runs ------------------------------------------------------------- */
+struct gw_run_counts {
+  uint64_t staged;    /* component rows staged */
+  uint64_t inserted;  /* new keys */
+  uint64_t revised;   /* keys whose figure changed: new revision */
+  uint64_t unchanged; /* keys identical to the current revision */
+};
+
+int store_run_begin(struct gw_store *store, const char *source_id,
+                    const char *run_id, struct gw_store_run **out, char *err,
+                    size_t err_size);
+int store_run_stage(struct gw_store_run *run, const struct gw_observation *obs,
+                    char *err, size_t err_size);
+int store_run_stage_validator(struct gw_store_run *run, const char *url,
+                              const char *etag, const char *last_modified,
+                              const char *payload_sha256, char *err,
+                              size_t err_size);
+/* commit_time: RFC 3339 UTC, becomes valid_from of new revisions. Frees
+ * the run handle whether or not the commit succeeded. */
+int store_run_commit(struct gw_store_run *run, const char *commit_time,
+                     struct gw_run_counts *counts, char *err,
+                     size_t err_size);
+void store_run_abort(struct gw_store_run *run); /* frees the handle */
+
+/* ---- HTTP validators (conditional GET) ---------------------------------
+ * Returns 0 and fills the buffers ("" when the server sent none), 1 when
+ * the URL is unknown, -1 on error. */
+int store_get_validator(struct gw_store *store, const char *url, char *etag,
+                        size_t etag_size, char *last_modified,
+                        size_t lm_size, char *payload_sha256,
+                        size_t sha_size, char *err, size_t err_size);
+
+/* ---- run history (for status) ------------------------------------------ */
+struct gw_run_record {
+  const char *run_id, *source_id, *started_at, *ended_at, *outcome, *error;
+  uint64_t pages, bytes, emitted, stored, rejected;
+};
+int store_record_run(struct gw_store *store, const struct gw_run_record *rec,
+                     char *err, size_t err_size);
+typedef int (*store_run_cb)(const struct gw_run_record *rec, void *user);
+/* Latest run per source, ordered by source id. */
+int store_latest_runs(struct gw_store *store, store_run_cb cb, void *user,
+                      char *err, size_t err_size);
+
+/* ---- queries ------------------------------------------------------------ */
+struct gw_query {
+  const char *const *indicators; /* NULL-terminated list or NULL = all */
+  const char *const *areas;      /* NULL-terminated list or NULL = all */
+  const char *period_from;       /* inclusive, normalised form, or NULL */
+  const char *period_to;         /* inclusive, or NULL */
+  const char *as_of;             /* RFC 3339 UTC or NULL = current */
+};
+/* Called once per observation in (indicator, area, period, breakdown,
+ * source_id) order; return non-zero to stop (the query then returns that
+ * value). */
+typedef int (*store_obs_cb)(const struct gw_observation *obs, void *user);
+int store_query(struct gw_store *store, const struct gw_query *query,
+                store_obs_cb cb, void *user, char *err, size_t err_size);
+/* Number of observations a query would return. */
+int store_count(struct gw_store *store, const struct gw_query *query,
+                uint64_t *count, char *err, size_t err_size);
+
+#endif
