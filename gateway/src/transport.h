@@ -19,6 +19,8 @@
 #include "gateway/plugin.h"
 #include "digest.h"
 
+struct gw_transport; /* opaque; one per thread */
+
 typedef enum gw_tls_profile {
   GW_TLS_PUBLIC = 0,  /* system or configured CA bundle, hostname check */
   GW_TLS_DIGIKOPPELING /* mutual TLS, PKIo root only, OIN check (issue 7) */
