@@ -1,0 +1,225 @@
+/*
+ * store_schema.c - SQL text of the SQLite store (see store_schema.h).
+ *
+ * Time stamps are RFC 3339 UTC text of one fixed shape, so text order is
+ * time order and as-of lookups compare strings.
+ */
+#include "store_schema.h"
+
+/* observation: one row per revision. The current revision of a key has
+ * valid_to NULL; a revised figure closes the old row at the commit time
+ * of the run that changed it, so [valid_from, valid_to) never overlap. */
+const char STORE_SQL_SCHEMA_V1[] =
+    "CREATE TABLE observation ("
+    " id INTEGER PRIMARY KEY,"
+    " indicator TEXT NOT NULL,"
+    " area TEXT NOT NULL,"
+    " area_level TEXT NOT NULL,"
+    " period TEXT NOT NULL,"
+    " breakdown TEXT NOT NULL,"
+    " source_id TEXT NOT NULL,"
+    " revision INTEGER NOT NULL CHECK (revision >= 1),"
+    " value REAL,"
+    " unit TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " ci_low REAL,"
+    " ci_high REAL,"
+    " plugin TEXT NOT NULL,"
+    " dataset TEXT NOT NULL,"
+    " source_code TEXT NOT NULL,"
+    " fetched_at TEXT NOT NULL,"
+    " payload_sha256 TEXT NOT NULL,"
+    " span_id TEXT NOT NULL,"
+    " run_id TEXT NOT NULL,"
+    " valid_from TEXT NOT NULL,"
+    " valid_to TEXT,"
+    " CHECK (valid_to IS NULL OR valid_to >= valid_from));"
+    "CREATE UNIQUE INDEX observation_current ON observation"
+    " (indicator, area, period, breakdown, source_id)"
+    " WHERE valid_to IS NULL;"
+    "CREATE INDEX observation_history ON observation"
+    " (indicator, area, period, breakdown, source_id, valid_from);"
+    "CREATE TABLE http_validator ("
+    " url TEXT PRIMARY KEY,"
+    " etag TEXT,"
+    " last_modified TEXT,"
+    " payload_sha256 TEXT,"
+    " updated_at TEXT NOT NULL);"
+    "CREATE TABLE run ("
+    " run_id TEXT PRIMARY KEY,"
+    " source_id TEXT NOT NULL,"
+    " started_at TEXT NOT NULL,"
+    " ended_at TEXT,"
+    " outcome TEXT NOT NULL,"
+    " error TEXT,"
+    " pages INTEGER NOT NULL DEFAULT 0,"
+    " bytes INTEGER NOT NULL DEFAULT 0,"
+    " emitted INTEGER NOT NULL DEFAULT 0,"
+    " stored INTEGER NOT NULL DEFAULT 0,"
+    " rejected INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX run_by_source ON run (source_id, started_at);";
+
+/* One row per (key, component). WITHOUT ROWID: the primary key is the
+ * row, so 200k staged rows are stored once, not as table plus index.
+ * value NULL means the component carries no number. source_id is not
+ * stored: a run stages for exactly one source. joined is filled at commit
+ * time with one row per key. */
+const char STORE_SQL_STAGING_TABLES[] =
+    "CREATE TEMP TABLE staged ("
+    " indicator TEXT NOT NULL,"
+    " area TEXT NOT NULL,"
+    " period TEXT NOT NULL,"
+    " breakdown TEXT NOT NULL,"
+    " component INTEGER NOT NULL,"
+    " area_level TEXT NOT NULL,"
+    " value REAL,"
+    " status TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " plugin TEXT NOT NULL,"
+    " dataset TEXT NOT NULL,"
+    " source_code TEXT NOT NULL,"
+    " fetched_at TEXT NOT NULL,"
+    " payload_sha256 TEXT NOT NULL,"
+    " span_id TEXT NOT NULL,"
+    " PRIMARY KEY (indicator, area, period, breakdown, component))"
+    " WITHOUT ROWID;"
+    "CREATE TEMP TABLE staged_validator ("
+    " url TEXT PRIMARY KEY,"
+    " etag TEXT,"
+    " last_modified TEXT,"
+    " payload_sha256 TEXT);"
+    "CREATE TEMP TABLE joined ("
+    " indicator TEXT NOT NULL,"
+    " area TEXT NOT NULL,"
+    " area_level TEXT NOT NULL,"
+    " period TEXT NOT NULL,"
+    " breakdown TEXT NOT NULL,"
+    " value REAL,"
+    " status TEXT NOT NULL,"
+    " ci_low REAL,"
+    " ci_high REAL,"
+    " unit TEXT NOT NULL,"
+    " plugin TEXT NOT NULL,"
+    " dataset TEXT NOT NULL,"
+    " source_code TEXT NOT NULL,"
+    " fetched_at TEXT NOT NULL,"
+    " payload_sha256 TEXT NOT NULL,"
+    " span_id TEXT NOT NULL,"
+    " cur_id INTEGER,"
+    " cur_revision INTEGER,"
+    " same INTEGER NOT NULL DEFAULT 0);";
+
+/* A repeated (key, component) within one run: the last one wins. */
+const char STORE_SQL_STAGE_ROW[] =
+    "INSERT OR REPLACE INTO temp.staged (indicator, area, period,"
+    " breakdown, component, area_level, value, status, unit, plugin,"
+    " dataset, source_code, fetched_at, payload_sha256, span_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+    " ?14, ?15)";
+
+const char STORE_SQL_STAGE_VALIDATOR[] =
+    "INSERT OR REPLACE INTO temp.staged_validator (url, etag,"
+    " last_modified, payload_sha256) VALUES (?1, ?2, ?3, ?4)";
+
+/* One row per key. "first" is the row of the lowest component present:
+ * the VALUE row when there is one (it supplies value, status, unit and
+ * provenance), else a bound row, and then the key has no value and
+ * status missing. The bounds come from their own rows. The current
+ * stored revision of the key (if any) is looked up in the same pass. */
+const char STORE_SQL_JOIN[] =
+    "INSERT INTO temp.joined (indicator, area, area_level, period,"
+    " breakdown, value, status, ci_low, ci_high, unit, plugin, dataset,"
+    " source_code, fetched_at, payload_sha256, span_id, cur_id,"
+    " cur_revision)"
+    " SELECT k.indicator, k.area, f.area_level, k.period, k.breakdown,"
+    "  CASE WHEN k.first_component = 0 THEN f.value END,"
+    "  CASE WHEN k.first_component = 0 THEN f.status ELSE 'missing' END,"
+    "  lo.value, hi.value, f.unit, f.plugin, f.dataset, f.source_code,"
+    "  f.fetched_at, f.payload_sha256, f.span_id, o.id, o.revision"
+    " FROM (SELECT indicator, area, period, breakdown,"
+    "        min(component) AS first_component"
+    "       FROM temp.staged"
+    "       GROUP BY indicator, area, period, breakdown) AS k"
+    " JOIN temp.staged AS f"
+    "  ON f.indicator = k.indicator AND f.area = k.area"
+    "  AND f.period = k.period AND f.breakdown = k.breakdown"
+    "  AND f.component = k.first_component"
+    " LEFT JOIN temp.staged AS lo"
+    "  ON lo.indicator = k.indicator AND lo.area = k.area"
+    "  AND lo.period = k.period AND lo.breakdown = k.breakdown"
+    "  AND lo.component = 1"
+    " LEFT JOIN temp.staged AS hi"
+    "  ON hi.indicator = k.indicator AND hi.area = k.area"
+    "  AND hi.period = k.period AND hi.breakdown = k.breakdown"
+    "  AND hi.component = 2"
+    " LEFT JOIN main.observation AS o"
+    "  ON o.indicator = k.indicator AND o.area = k.area"
+    "  AND o.period = k.period AND o.breakdown = k.breakdown"
+    "  AND o.source_id = ?1 AND o.valid_to IS NULL";
+
+/* NULL-safe comparison of the published figure: a value that appears or
+ * disappears is a change just like a different number. */
+const char STORE_SQL_MARK_SAME[] =
+    "UPDATE temp.joined SET same = 1"
+    " WHERE cur_id IS NOT NULL AND EXISTS ("
+    "  SELECT 1 FROM main.observation AS o WHERE o.id = joined.cur_id"
+    "  AND o.value IS joined.value AND o.status IS joined.status"
+    "  AND o.ci_low IS joined.ci_low AND o.ci_high IS joined.ci_high"
+    "  AND o.unit IS joined.unit)";
+
+/* Must run before STORE_SQL_INSERT_NEW: the unique current-row index
+ * allows only one open revision per key. */
+const char STORE_SQL_CLOSE_OLD[] =
+    "UPDATE main.observation SET valid_to = ?2"
+    " WHERE id IN (SELECT cur_id FROM temp.joined"
+    "              WHERE cur_id IS NOT NULL AND same = 0)";
+
+const char STORE_SQL_INSERT_NEW[] =
+    "INSERT INTO main.observation (indicator, area, area_level, period,"
+    " breakdown, source_id, revision, value, unit, status, ci_low, ci_high,"
+    " plugin, dataset, source_code, fetched_at, payload_sha256, span_id,"
+    " run_id, valid_from, valid_to)"
+    " SELECT indicator, area, area_level, period, breakdown, ?1,"
+    "  coalesce(cur_revision, 0) + 1, value, unit, status, ci_low, ci_high,"
+    "  plugin, dataset, source_code, fetched_at, payload_sha256, span_id,"
+    "  ?3, ?2, NULL"
+    " FROM temp.joined WHERE same = 0 ORDER BY rowid";
+
+const char STORE_SQL_COUNT_SAME[] =
+    "SELECT count(*) FROM temp.joined WHERE same = 1";
+
+/* "WHERE true" keeps the parser from reading ON CONFLICT as a join
+ * constraint of the SELECT (documented SQLite upsert quirk). */
+const char STORE_SQL_UPSERT_VALIDATORS[] =
+    "INSERT INTO main.http_validator (url, etag, last_modified,"
+    " payload_sha256, updated_at)"
+    " SELECT url, etag, last_modified, payload_sha256, ?2"
+    " FROM temp.staged_validator WHERE true"
+    " ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,"
+    " last_modified = excluded.last_modified,"
+    " payload_sha256 = excluded.payload_sha256,"
+    " updated_at = excluded.updated_at";
+
+const char STORE_SQL_GET_VALIDATOR[] =
+    "SELECT coalesce(etag, ''), coalesce(last_modified, ''),"
+    " coalesce(payload_sha256, '') FROM http_validator WHERE url = ?1";
+
+const char STORE_SQL_RECORD_RUN[] =
+    "INSERT OR REPLACE INTO run (run_id, source_id, started_at, ended_at,"
+    " outcome, error, pages, bytes, emitted, stored, rejected)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+/* Latest = greatest started_at; rowid breaks ties (the later record). */
+const char STORE_SQL_LATEST_RUNS[] =
+    "SELECT run_id, source_id, started_at, coalesce(ended_at, ''),"
+    " outcome, coalesce(error, ''), pages, bytes, emitted, stored, rejected"
+    " FROM run AS r WHERE r.rowid = ("
+    "  SELECT r2.rowid FROM run AS r2 WHERE r2.source_id = r.source_id"
+    "  ORDER BY r2.started_at DESC, r2.rowid DESC LIMIT 1)"
+    " ORDER BY r.source_id";
+
+/* Column order is relied on by row_to_observation() in store.c. */
+const char STORE_SQL_OBSERVATION_COLUMNS[] =
+    "indicator, area, area_level, period, breakdown, source_id, revision,"
+    " value, unit, status, ci_low, ci_high, plugin, dataset, source_code,"
+    " fetched_at, payload_sha256, span_id";
