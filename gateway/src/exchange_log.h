@@ -22,6 +22,9 @@
 
 struct gw_xlog;
 
+/* 0 or -1 with a message in err. On 0, err is empty unless the log refuses
+ * appends (torn or damaged last record): err then holds that warning, and
+ * every xlog_append() fails with it until the operator has dealt with it. */
 int xlog_open(const char *path, struct gw_xlog **out, char *err,
               size_t err_size);
 void xlog_close(struct gw_xlog *log);
@@ -40,7 +43,9 @@ int xlog_verify_file(const char *path, uint64_t *records, char *err,
 
 /* Replace credentials in a URL before it is logged: query parameters
  * named like key/apikey/token/secret/password/sig and user:password@
- * become "REDACTED"; any of the extra secret strings found is too. */
+ * become "REDACTED"; any of the extra secret strings found is too.
+ * secrets is NULL-terminated (or NULL); strings shorter than 4 are ignored.
+ * 0, or -1 (out set to "") when the result does not fit in out_size. */
 int xlog_redact_url(const char *url, const char *const *secrets, char *out,
                     size_t out_size);
 
