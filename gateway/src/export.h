@@ -26,7 +26,8 @@ struct gw_export_options {
   const char *generated_at; /* RFC 3339 UTC */
   const char *as_of;        /* NULL: current state */
   const char *gateway_version;
-  int with_provenance;      /* include source block per observation */
+  int with_provenance;      /* add source.span_id (the fetch span in the
+                               exchange log) to every observation */
   /* CSV only (Excel-friendly defaults: ';', decimal comma, BOM) */
   char csv_delimiter;
   int csv_decimal_comma;
@@ -48,6 +49,10 @@ struct gw_export_writer {
 extern const struct gw_export_writer export_json_writer;
 extern const struct gw_export_writer export_xml_writer;
 extern const struct gw_export_writer export_csv_writer;
+/* Why the last failing writer call (begin/row/end) on this thread failed,
+ * e.g. which field of which observation was refused; "" when none did.
+ * export_write() and export_to_file() copy it into their err. */
+const char *export_last_error(void);
 
 /* Write the observations matching query to out. *count gets the number. */
 int export_write(struct gw_store *store, const struct gw_query *query,
