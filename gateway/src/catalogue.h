@@ -30,7 +30,7 @@ struct gw_indicator {
 struct gw_source_mapping {
   const char *indicator; /* catalogue id */
   const char *plugin;
-  const char *dataset;   /* "*" matches any dataset */
+  const char *dataset; /* "*" matches any dataset */
   const char *code;
   /* Fixed breakdown members this mapping adds, may be empty. */
   const struct gw_breakdown_item *breakdown;
@@ -49,8 +49,9 @@ const struct gw_indicator *catalogue_at(const struct gw_catalogue *cat,
 const struct gw_indicator *catalogue_find(const struct gw_catalogue *cat,
                                           const char *id);
 /* Mapping for a source code, or NULL. O(log n). */
-const struct gw_source_mapping *
-catalogue_lookup(const struct gw_catalogue *cat, const char *plugin,
-                 const char *dataset, const char *code);
+const struct gw_source_mapping *catalogue_lookup(const struct gw_catalogue *cat,
+                                                 const char *plugin,
+                                                 const char *dataset,
+                                                 const char *code);
 
 #endif

@@ -26,43 +26,49 @@ struct gw_source_config {
   char *id;
   char *plugin;
   char *url;
-  char *schedule;    /* 5-field cron, or NULL */
+  char *schedule; /* 5-field cron, or NULL */
   gw_tls_profile tls_profile;
-  char *expected_oin;           /* digikoppeling profile */
-  char **allowed_hosts;         /* NULL-terminated; the url's host is
-                                   always allowed */
+  char *expected_oin;   /* digikoppeling profile */
+  char **allowed_hosts; /* NULL-terminated; the url's host is
+                           always allowed */
   struct gw_transport_limits limits;
-  int reject_opaque_periods;    /* "unknown_periods": "keep"|"reject" */
-  json_t *params;               /* borrowed from root; checked against the
-                                   plugin's key table by config_check_params */
-  int line;                     /* line of the source object */
+  int reject_opaque_periods; /* "unknown_periods": "keep"|"reject" */
+  json_t *params;            /* borrowed from root; checked against the
+                                plugin's key table by config_check_params */
+  int line;                  /* line of the source object */
 };
 
 struct gw_export_config {
-  char *name;                   /* feed name, default from the file name */
+  char *name; /* feed name, default from the file name */
   char *path;
   struct gw_export_options options;
-  char **indicators;            /* NULL-terminated filter or NULL */
-  char **areas;                 /* NULL-terminated filter or NULL */
+  char **indicators; /* NULL-terminated filter or NULL */
+  char **areas;      /* NULL-terminated filter or NULL */
 };
 
 struct gw_config {
-  char *path;       /* the file as given */
-  char *dir;        /* its directory, for relative paths */
-  char *data_dir;   /* store, spool, state */
+  char *path;     /* the file as given */
+  char *dir;      /* its directory, for relative paths */
+  char *data_dir; /* store, spool, state */
   char *plugin_dir;
-  char *catalogue;  /* path to indicators.json */
+  char *catalogue;            /* path to indicators.json */
   struct gw_tls_settings tls; /* strings owned by the config */
-  char *audit_path; /* exchange log file */
+  char *audit_path;           /* exchange log file */
   char *processing_activity_id;
   struct gw_source_config *sources;
   size_t source_count;
   struct gw_export_config *exports;
   size_t export_count;
-  char **secrets;   /* resolved secret values, NULL-terminated, for
-                       redaction in logs */
-  json_t *root;     /* the parsed document */
-  char *text;       /* the raw file, for locating lines */
+  char **secrets; /* resolved secret values, NULL-terminated, for
+                     redaction in logs */
+  json_t *root;   /* the parsed document */
+  char *text;     /* the raw file, for locating lines */
+  /* Added by the config module (additive): */
+  char *audit_signing_key; /* resolved secret (also in secrets), or NULL */
+  char *targets;           /* path of the targets file, or NULL */
+  char *serve_listen;      /* "host:port" for `gateway serve`, or NULL */
+  char *serve_cert_file;   /* server certificate (PEM path), or NULL */
+  char *serve_key_file;    /* server private key (PEM path), or NULL */
 };
 
 /* Load and validate everything that does not need plugins. Returns 0, or

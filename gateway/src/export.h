@@ -26,8 +26,8 @@ struct gw_export_options {
   const char *generated_at; /* RFC 3339 UTC */
   const char *as_of;        /* NULL: current state */
   const char *gateway_version;
-  int with_provenance;      /* add source.span_id (the fetch span in the
-                               exchange log) to every observation */
+  int with_provenance; /* add source.span_id (the fetch span in the
+                          exchange log) to every observation */
   /* CSV only (Excel-friendly defaults: ';', decimal comma, BOM) */
   char csv_delimiter;
   int csv_decimal_comma;

@@ -16,8 +16,8 @@
 #define GW_UNIT_MAX 24
 #define GW_DATASET_MAX 64
 #define GW_CODE_MAX 128
-#define GW_TIME_MAX 32       /* "2026-11-24T02:50:08.123Z" */
-#define GW_SPAN_ID_MAX 17    /* 16 hex digits and NUL */
+#define GW_TIME_MAX 32    /* "2026-11-24T02:50:08.123Z" */
+#define GW_SPAN_ID_MAX 17 /* 16 hex digits and NUL */
 
 typedef enum gw_area_level {
   GW_AREA_UNKNOWN = 0,
@@ -54,7 +54,7 @@ struct gw_observation {
 };
 
 /* Stable lower-case names used in every export and in the store. */
-const char *status_name(gw_status status);   /* "final", ... */
+const char *status_name(gw_status status);              /* "final", ... */
 int status_from_name(const char *name, gw_status *out); /* 0 or -1 */
 const char *area_level_name(gw_area_level level); /* "municipality", ... */
 int area_level_from_name(const char *name, gw_area_level *out);

@@ -17,13 +17,12 @@ struct gw_spool_writer;
 /* Creates dir (and parents) when missing. 0 or -1 (err). */
 int spool_writer_begin(const char *spool_dir, struct gw_spool_writer **out,
                        char *err, size_t err_size);
-int spool_writer_write(struct gw_spool_writer *w, const void *data,
-                       size_t len);
+int spool_writer_write(struct gw_spool_writer *w, const void *data, size_t len);
 uint64_t spool_writer_bytes(const struct gw_spool_writer *w);
 /* fsync + rename; fills sha and final path; frees w. 0 or -1 (err). */
-int spool_writer_finish(struct gw_spool_writer *w,
-                        char sha[GW_SHA256_HEX_SIZE], char *path,
-                        size_t path_size, char *err, size_t err_size);
+int spool_writer_finish(struct gw_spool_writer *w, char sha[GW_SHA256_HEX_SIZE],
+                        char *path, size_t path_size, char *err,
+                        size_t err_size);
 /* Removes the temporary file; frees w. */
 void spool_writer_abort(struct gw_spool_writer *w);
 

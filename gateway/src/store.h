@@ -58,17 +58,16 @@ int store_run_stage_validator(struct gw_store_run *run, const char *url,
 /* commit_time: RFC 3339 UTC, becomes valid_from of new revisions. Frees
  * the run handle whether or not the commit succeeded. */
 int store_run_commit(struct gw_store_run *run, const char *commit_time,
-                     struct gw_run_counts *counts, char *err,
-                     size_t err_size);
+                     struct gw_run_counts *counts, char *err, size_t err_size);
 void store_run_abort(struct gw_store_run *run); /* frees the handle */
 
 /* ---- HTTP validators (conditional GET) ---------------------------------
  * Returns 0 and fills the buffers ("" when the server sent none), 1 when
  * the URL is unknown, -1 on error. */
 int store_get_validator(struct gw_store *store, const char *url, char *etag,
-                        size_t etag_size, char *last_modified,
-                        size_t lm_size, char *payload_sha256,
-                        size_t sha_size, char *err, size_t err_size);
+                        size_t etag_size, char *last_modified, size_t lm_size,
+                        char *payload_sha256, size_t sha_size, char *err,
+                        size_t err_size);
 
 /* ---- run history (for status) ------------------------------------------ */
 struct gw_run_record {

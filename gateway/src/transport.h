@@ -22,18 +22,18 @@
 struct gw_transport; /* opaque; one per thread */
 
 typedef enum gw_tls_profile {
-  GW_TLS_PUBLIC = 0,  /* system or configured CA bundle, hostname check */
+  GW_TLS_PUBLIC = 0,   /* system or configured CA bundle, hostname check */
   GW_TLS_DIGIKOPPELING /* mutual TLS, PKIo root only, OIN check (issue 7) */
 } gw_tls_profile;
 
 struct gw_tls_settings {
   gw_tls_profile profile;
-  const char *ca_file;        /* NULL: system bundle (public profile) */
-  const char *client_cert;    /* PEM, or NULL */
-  const char *client_key;     /* PEM, or NULL */
-  const char *pinned_pubkey;  /* "sha256//base64;..." or NULL */
-  const char *expected_oin;   /* digikoppeling: peer subject serialNumber */
-  int min_tls_minor;          /* 2 for TLS 1.2 (the floor), 3 for 1.3 */
+  const char *ca_file;       /* NULL: system bundle (public profile) */
+  const char *client_cert;   /* PEM, or NULL */
+  const char *client_key;    /* PEM, or NULL */
+  const char *pinned_pubkey; /* "sha256//base64;..." or NULL */
+  const char *expected_oin;  /* digikoppeling: peer subject serialNumber */
+  int min_tls_minor;         /* 2 for TLS 1.2 (the floor), 3 for 1.3 */
 };
 
 struct gw_transport_limits {
@@ -46,8 +46,8 @@ struct gw_transport_limits {
 
 struct gw_transport_request {
   const char *url;
-  const char *const *headers;  /* NULL-terminated "Name: value" or NULL */
-  const char *if_none_match;   /* ETag to send, or NULL/"" */
+  const char *const *headers;    /* NULL-terminated "Name: value" or NULL */
+  const char *if_none_match;     /* ETag to send, or NULL/"" */
   const char *if_modified_since; /* Last-Modified to send, or NULL/"" */
   const char *spool_dir;
 };
@@ -62,19 +62,19 @@ struct gw_transport_request {
 #define GW_TRANSPORT_ERR_MAX 512
 
 struct gw_transport_result {
-  gw_result outcome;    /* OK; RETRY for transient failures (connect,
-                           timeout, TLS handshake timeout, 5xx, 408, 429);
-                           FAIL otherwise */
-  long http_status;     /* 0 when no response */
-  int not_modified;     /* 304: nothing spooled, sha/path empty */
-  long retry_after_s;   /* parsed Retry-After, -1 when absent */
-  uint64_t bytes;       /* body bytes after decoding */
+  gw_result outcome;  /* OK; RETRY for transient failures (connect,
+                         timeout, TLS handshake timeout, 5xx, 408, 429);
+                         FAIL otherwise */
+  long http_status;   /* 0 when no response */
+  int not_modified;   /* 304: nothing spooled, sha/path empty */
+  long retry_after_s; /* parsed Retry-After, -1 when absent */
+  uint64_t bytes;     /* body bytes after decoding */
   char payload_sha256[GW_SHA256_HEX_SIZE];
   char spool_path[GW_PATH_MAX];
   char tls_version[GW_TLS_VERSION_MAX]; /* "TLSv1.3" */
   char peer_cert_sha256[GW_SHA256_HEX_SIZE];
-  char peer_subject[GW_SUBJECT_MAX];    /* RFC 2253 one-line */
-  char peer_oin[GW_OIN_MAX];            /* subject serialNumber, or "" */
+  char peer_subject[GW_SUBJECT_MAX]; /* RFC 2253 one-line */
+  char peer_oin[GW_OIN_MAX];         /* subject serialNumber, or "" */
   char etag[GW_ETAG_MAX];
   char last_modified[GW_HTTPDATE_MAX];
   char content_type[GW_CONTENT_TYPE_MAX];
@@ -105,7 +105,6 @@ void transport_default_limits(struct gw_transport_limits *limits);
 
 /* 1 when url is an absolute https URL with a host; fills host (lower-case)
  * and port (443 when absent) when the pointers are non-NULL. */
-int url_https_origin(const char *url, char *host, size_t host_size,
-                     int *port);
+int url_https_origin(const char *url, char *host, size_t host_size, int *port);
 
 #endif

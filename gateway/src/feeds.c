@@ -1,0 +1,121 @@
+#include "feeds.h"
+#include "clock.h"
+#include "diag.h"
+#include "digest.h"
+#include "text.h"
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int file_digest(const char *path, char sha[GW_SHA256_HEX_SIZE],
+                       uint64_t *bytes) {
+  unsigned char buf[65536];
+  struct gw_sha256 *st = sha256_begin();
+  FILE *f = fopen(path, "rb");
+  size_t n;
+  int rc = -1;
+  *bytes = 0;
+  if (!st || !f)
+    goto out;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    if (sha256_update(st, buf, n) != 0)
+      goto out;
+    *bytes += n;
+  }
+  if (ferror(f))
+    goto out;
+  rc = sha256_finish_hex(st, sha);
+  st = NULL;
+out:
+  sha256_abort(st);
+  if (f)
+    fclose(f);
+  return rc;
+}
+
+int feeds_log_export(struct gw_app *app, const char *name, const char *format,
+                     const char *destination, uint64_t count,
+                     const char *sha256, uint64_t bytes, int64_t start_ms,
+                     const char *error, char *err, size_t err_size) {
+  char trace[33], span[17];
+  json_t *rec;
+  int rc;
+  if (random_hex(16, trace, sizeof trace) != 0 ||
+      random_hex(8, span, sizeof span) != 0) {
+    text_copy(err, err_size, "no randomness for trace ids");
+    return -1;
+  }
+  rec = json_pack("{s:s, s:s, s:s, s:s, s:n, s:I, s:I, s:i, s:s, s:s, s:s, "
+                  "s:I, s:s?, s:I, s:s, s:s?}",
+                  "event", "export", "name", "export:feed", "trace_id", trace,
+                  "span_id", span, "parent_span_id", "start_time",
+                  (json_int_t)start_ms, "end_time", (json_int_t)clock_now_ms(),
+                  "status_code", error ? 2 : 1, "feed", name, "format", format,
+                  "destination", destination, "count", (json_int_t)count,
+                  "payload_sha256", sha256, "bytes", (json_int_t)bytes,
+                  "outcome", error ? "fail" : "ok", "error", error);
+  if (!rec) {
+    text_copy(err, err_size, "out of memory building an export record");
+    return -1;
+  }
+  rc = app_log_record(app, rec, err, err_size);
+  json_decref(rec);
+  return rc;
+}
+
+static int publish_one(struct gw_app *app, const struct gw_export_config *e,
+                       json_t *report) {
+  struct gw_query q = {.indicators = (const char *const *)e->indicators,
+                       .areas = (const char *const *)e->areas};
+  struct gw_export_options opt = e->options;
+  char now[GW_TIME_MAX], err[GW_ERR_MAX], log_err[GW_ERR_MAX];
+  char sha[GW_SHA256_HEX_SIZE] = "";
+  uint64_t count = 0, bytes = 0;
+  int64_t start = clock_now_ms();
+  int rc;
+  clock_now_rfc3339(now, sizeof now);
+  opt.generated_at = now;
+  opt.feed_name = e->name;
+  opt.gateway_version = GW_VERSION;
+  rc = export_to_file(app->store, &q, &opt, e->path, &count, err, sizeof err);
+  if (rc == 0 && file_digest(e->path, sha, &bytes) != 0) {
+    text_format(err, sizeof err, "cannot read back %s", e->path);
+    rc = -1;
+  }
+  if (feeds_log_export(app, e->name, export_format_name(opt.format), e->path,
+                       count, rc == 0 ? sha : NULL, bytes, start,
+                       rc == 0 ? NULL : err, log_err, sizeof log_err) != 0) {
+    diag(GW_LOG_ERROR, "feed %s: exchange log: %s", e->name, log_err);
+    rc = -1;
+  }
+  if (rc != 0)
+    diag(GW_LOG_ERROR, "feed %s (%s): %s", e->name, e->path, err);
+  if (report)
+    json_array_append_new(
+        report,
+        json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:s}", "name", e->name,
+                  "format", export_format_name(opt.format), "path", e->path,
+                  "observations", (json_int_t)count, "bytes", (json_int_t)bytes,
+                  "sha256", rc == 0 ? sha : NULL, "outcome",
+                  rc == 0 ? "written" : "failed"));
+  return rc;
+}
+
+int feeds_publish(struct gw_app *app, int changed, json_t *report) {
+  size_t i;
+  int failures = 0;
+  for (i = 0; i < app->cfg->export_count; i++) {
+    const struct gw_export_config *e = &app->cfg->exports[i];
+    if (!changed && access(e->path, F_OK) == 0) {
+      if (report)
+        json_array_append_new(
+            report, json_pack("{s:s, s:s, s:s, s:s}", "name", e->name, "format",
+                              export_format_name(e->options.format), "path",
+                              e->path, "outcome", "unchanged"));
+      continue;
+    }
+    if (publish_one(app, e, report) != 0)
+      failures++;
+  }
+  return failures;
+}

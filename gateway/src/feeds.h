@@ -1,0 +1,24 @@
+/*
+ * feeds.h - publishing the configured exports (the "exports" of the
+ * config) after runs, each written atomically and recorded in the
+ * exchange log with its SHA-256.
+ */
+#ifndef GW_FEEDS_H
+#define GW_FEEDS_H
+#include <jansson.h>
+#include "app.h"
+
+/* Publish every configured export. force=0 skips feeds whose file already
+ * exists when nothing changed (changed=0), so a failed or unchanged run
+ * leaves the published files untouched. Appends one object per feed to
+ * report (may be NULL). Returns the number of feeds that failed. */
+int feeds_publish(struct gw_app *app, int changed, json_t *report);
+
+/* Log one export to the exchange log (used by `gateway export` too).
+ * destination: a path or "stdout". 0 or -1 (err). */
+int feeds_log_export(struct gw_app *app, const char *name, const char *format,
+                     const char *destination, uint64_t count,
+                     const char *sha256, uint64_t bytes, int64_t start_ms,
+                     const char *error, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,497 @@
+/*
+ * run.c - one run of one source (see run.h): set up, let the plugin fetch
+ * and emit, then commit or abort as one unit, logging every exchange.
+ */
+#include "clock.h"
+#include "diag.h"
+#include "gw_alloc.h"
+#include "normaliser.h"
+#include "run_internal.h"
+#include "spool.h"
+#include "text.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_PLUGIN_HEADERS 32
+
+void run_fail(struct gw_run *run, const char *fmt, ...) {
+  char msg[GW_RUN_ERROR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!run->fatal && !run->summary->error[0])
+    text_copy(run->summary->error, sizeof run->summary->error, msg);
+  run->fatal = 1;
+  diag(GW_LOG_ERROR, "%s", msg);
+}
+
+void run_note_rejection(struct gw_run *run, const char *where,
+                        const char *reason) {
+  run->summary->rejected++;
+  if (run->rejects_kept < GW_REJECTS_KEPT) {
+    text_format(run->rejects[run->rejects_kept],
+                sizeof run->rejects[run->rejects_kept], "%s: %s", where,
+                reason);
+    run->rejects_kept++;
+  }
+  if (run->summary->rejected <= 5)
+    diag(GW_LOG_WARN, "%s: rejected %s: %s", run->src->id, where, reason);
+}
+
+/* A span record in the shape of the Logboek Dataverwerkingen field model;
+ * the caller adds the exchange-specific fields. */
+static json_t *span_record(struct gw_run *run, const char *event,
+                           const char *span_id, int64_t start_ms,
+                           int64_t end_ms, int ok) {
+  char name[160];
+  text_format(name, sizeof name, "%s:%s", event, run->src->id);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:s}",
+                   "event", event, "name", name, "trace_id", run->trace_id,
+                   "span_id", span_id, "parent_span_id", run->span_id,
+                   "start_time", (json_int_t)start_ms, "end_time",
+                   (json_int_t)end_ms, "status_code", ok ? 1 : 2, "source",
+                   run->src->id, "plugin", run->plugin->desc->name);
+}
+
+static int log_record(struct gw_run *run, json_t *record) {
+  char err[1024];
+  int rc;
+  if (!record) {
+    run_fail(run,
+             "%s: out of memory building an exchange-log record; no "
+             "log, no exchange",
+             run->src->id);
+    return -1;
+  }
+  rc = app_log_record(run->app, record, err, sizeof err);
+  json_decref(record);
+  if (rc != 0)
+    run_fail(run, "%s: exchange log: %s; no log, no exchange", run->src->id,
+             err);
+  return rc;
+}
+
+static int host_allowed(const struct gw_run *run, const char *host, int port) {
+  char *const *h;
+  if (strcmp(host, run->source_host) == 0 && port == run->source_port)
+    return 1;
+  for (h = run->src->allowed_hosts; h && *h; h++) {
+    if (strcmp(*h, host) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static void log_refusal(struct gw_run *run, const char *url,
+                        const char *reason) {
+  char span[GW_SPAN_ID_MAX], redacted[GW_PATH_MAX];
+  int64_t now = clock_now_ms();
+  json_t *rec;
+  random_hex(8, span, sizeof span);
+  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
+                  sizeof redacted);
+  rec = span_record(run, "refuse", span, now, now, 0);
+  if (rec)
+    json_object_update_new(rec,
+                           json_pack("{s:s, s:s, s:s}", "url", redacted,
+                                     "outcome", "refused", "error", reason));
+  log_record(run, rec);
+}
+
+/* https only, and only to the source's own origin or an allowed host:
+ * a nextLink is data from the source and must not steer us elsewhere. */
+static int check_url(struct gw_run *run, const char *url) {
+  char host[256], reason[768], redacted[GW_PATH_MAX];
+  int port = 0;
+  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
+                  sizeof redacted);
+  if (!url_https_origin(url, host, sizeof host, &port)) {
+    text_format(reason, sizeof reason,
+                "refusing to fetch %s: only https URLs are allowed", redacted);
+  } else if (!host_allowed(run, host, port)) {
+    text_format(reason, sizeof reason,
+                "refusing to fetch %s: host %s:%d is not the source's host "
+                "(%s:%d) and not in allowed_hosts",
+                redacted, host, port, run->source_host, run->source_port);
+  } else {
+    return 0;
+  }
+  log_refusal(run, url, reason);
+  run_fail(run, "%s: %s", run->src->id, reason);
+  return -1;
+}
+
+struct validators {
+  char etag[GW_ETAG_MAX];
+  char last_modified[GW_HTTPDATE_MAX];
+  char sha256[GW_SHA256_HEX_SIZE];
+  char path[GW_PATH_MAX];
+  int usable;
+};
+
+/* Conditional GET only makes sense while the old body is still spooled:
+ * a 304 must be answerable from disk. */
+static void load_validators(struct gw_run *run, const char *url, uint32_t flags,
+                            struct validators *v) {
+  char err[GW_ERR_MAX];
+  memset(v, 0, sizeof *v);
+  if (flags & GW_FETCH_NO_CONDITIONAL)
+    return;
+  if (store_get_validator(run->app->store, url, v->etag, sizeof v->etag,
+                          v->last_modified, sizeof v->last_modified, v->sha256,
+                          sizeof v->sha256, err, sizeof err) != 0)
+    return;
+  if (!v->sha256[0] ||
+      spool_path(run->spool_dir, v->sha256, v->path, sizeof v->path) != 0 ||
+      access(v->path, R_OK) != 0)
+    return;
+  v->usable = v->etag[0] || v->last_modified[0];
+}
+
+static int build_headers(struct gw_run *run, const char *const *extra,
+                         const char *span, char traceparent[128],
+                         const char *headers[MAX_PLUGIN_HEADERS + 3]) {
+  size_t n = 0;
+  static const char user_agent[] = "User-Agent: indicator-gateway/" GW_VERSION;
+  for (; extra && extra[n]; n++) {
+    if (n >= MAX_PLUGIN_HEADERS) {
+      run_fail(run, "%s: plugin passed more than %d headers", run->src->id,
+               MAX_PLUGIN_HEADERS);
+      return -1;
+    }
+    headers[n] = extra[n];
+  }
+  text_format(traceparent, 128, "traceparent: 00-%s-%s-01", run->trace_id,
+              span);
+  headers[n++] = traceparent;
+  headers[n++] = user_agent;
+  headers[n] = NULL;
+  return 0;
+}
+
+static json_t *fetch_record(struct gw_run *run, const char *url,
+                            const char *span, int64_t start, int64_t end,
+                            const struct gw_transport_result *res,
+                            const char *sha) {
+  char redacted[GW_PATH_MAX];
+  json_t *rec =
+      span_record(run, "fetch", span, start, end, res->outcome == GW_OK);
+  if (!rec)
+    return NULL;
+  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
+                  sizeof redacted);
+  if (json_object_update_new(
+          rec, json_pack(
+                   "{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s?, s:b, s:s, "
+                   "s:s?}",
+                   "url", redacted, "http_status", (json_int_t)res->http_status,
+                   "tls_version", res->tls_version, "peer_cert_sha256",
+                   res->peer_cert_sha256, "peer_subject", res->peer_subject,
+                   "peer_oin", res->peer_oin, "bytes", (json_int_t)res->bytes,
+                   "payload_sha256", sha && sha[0] ? sha : NULL, "not_modified",
+                   res->not_modified, "outcome",
+                   res->outcome == GW_OK      ? "ok"
+                   : res->outcome == GW_RETRY ? "retry"
+                                              : "fail",
+                   "error", res->error[0] ? res->error : NULL)) != 0) {
+    json_decref(rec);
+    return NULL;
+  }
+  return rec;
+}
+
+gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
+                    struct gw_payload **out) {
+  struct gw_transport_result *res = NULL;
+  struct gw_transport_request treq;
+  struct validators v;
+  const char *headers[MAX_PLUGIN_HEADERS + 3];
+  char span[GW_SPAN_ID_MAX], traceparent[128], err[GW_ERR_MAX];
+  const char *sha, *path;
+  int64_t start, end;
+  gw_result rc = GW_FAIL;
+  *out = NULL;
+  if (run->fatal)
+    return GW_FAIL;
+  if (!req || req->size < offsetof(struct gw_fetch_request, flags) ||
+      !req->url) {
+    run_fail(run, "%s: plugin passed an invalid fetch request", run->src->id);
+    return GW_FAIL;
+  }
+  if (check_url(run, req->url) != 0)
+    return GW_FAIL;
+  load_validators(run, req->url, req->size >= sizeof *req ? req->flags : 0, &v);
+  random_hex(8, span, sizeof span);
+  if (build_headers(run, req->headers, span, traceparent, headers) != 0)
+    return GW_FAIL;
+  res = gw_calloc(1, sizeof *res); /* large: keep it off the stack */
+  if (!res) {
+    run_fail(run, "%s: out of memory", run->src->id);
+    return GW_FAIL;
+  }
+  treq = (struct gw_transport_request){
+      .url = req->url,
+      .headers = headers,
+      .if_none_match = v.usable ? v.etag : NULL,
+      .if_modified_since = v.usable ? v.last_modified : NULL,
+      .spool_dir = run->spool_dir};
+  start = clock_now_ms();
+  transport_fetch(run->transport, &treq, res);
+  end = clock_now_ms();
+  if (res->not_modified && !v.usable) {
+    res->outcome = GW_FAIL;
+    text_copy(res->error, sizeof res->error,
+              "server answered 304 Not Modified to an unconditional request");
+  }
+  sha = res->not_modified ? v.sha256 : res->payload_sha256;
+  path = res->not_modified ? v.path : res->spool_path;
+  if (log_record(run,
+                 fetch_record(run, req->url, span, start, end, res, sha)) != 0)
+    goto out;
+  run->summary->pages++;
+  run->summary->bytes += res->bytes;
+  if (res->outcome != GW_OK) {
+    char redacted[GW_PATH_MAX];
+    xlog_redact_url(req->url, (const char *const *)run->app->cfg->secrets,
+                    redacted, sizeof redacted);
+    run_fail(run, "%s: fetching %s failed: %s", run->src->id, redacted,
+             res->error[0] ? res->error : "unknown transport error");
+    rc = res->outcome;
+    goto out;
+  }
+  if (res->not_modified)
+    run->summary->not_modified++;
+  if (store_run_stage_validator(
+          run->store_run, req->url, res->not_modified ? v.etag : res->etag,
+          res->not_modified ? v.last_modified : res->last_modified, sha, err,
+          sizeof err) != 0) {
+    run_fail(run, "%s: %s", run->src->id, err);
+    goto out;
+  }
+  *out = payload_open(run, path, req->url, sha, span, res->not_modified);
+  if (!*out) {
+    run_fail(run, "%s: cannot open spooled payload %s", run->src->id, path);
+    goto out;
+  }
+  rc = GW_OK;
+out:
+  gw_free(res);
+  return rc;
+}
+
+gw_result run_emit(struct gw_run *run, const struct gw_raw_observation *obs) {
+  struct gw_observation o;
+  struct gw_normalise_context ctx;
+  const struct gw_payload *p;
+  char reason[512], where[GW_PATH_MAX + 64], err[GW_ERR_MAX];
+  if (run->fatal)
+    return GW_FAIL;
+  if (!obs || obs->size < sizeof *obs) {
+    run_fail(run, "%s: plugin passed an invalid observation", run->src->id);
+    return GW_FAIL;
+  }
+  run->summary->emitted++;
+  p = obs->payload;
+  ctx = (struct gw_normalise_context){.catalogue = run->app->catalogue,
+                                      .source_id = run->src->id,
+                                      .plugin = run->plugin->desc->name,
+                                      .fetched_at = p ? p->fetched_at : "",
+                                      .payload_sha256 = p ? p->sha256 : "",
+                                      .span_id = p ? p->span_id : "",
+                                      .reject_opaque_periods =
+                                          run->src->reject_opaque_periods};
+  switch (normalise(&ctx, obs, &o, reason, sizeof reason)) {
+  case GW_NORMALISE_UNMAPPED:
+    run->summary->unmapped++;
+    return GW_OK;
+  case GW_NORMALISE_REJECTED:
+    text_format(where, sizeof where, "%s row %llu", p ? p->url : "(no payload)",
+                (unsigned long long)obs->position);
+    run_note_rejection(run, where, reason);
+    return GW_OK;
+  case GW_NORMALISE_OK:
+    break;
+  }
+  if (store_run_stage(run->store_run, &o, err, sizeof err) != 0) {
+    run_fail(run, "%s: %s", run->src->id, err);
+    return GW_FAIL;
+  }
+  return GW_OK;
+}
+
+static const char *result_name(gw_result r) {
+  return r == GW_OK ? "ok" : r == GW_RETRY ? "retry" : "fail";
+}
+
+static void log_parse(struct gw_run *run, int64_t start, gw_result outcome) {
+  json_t *rec = span_record(run, "parse", run->span_id, start, clock_now_ms(),
+                            outcome == GW_OK);
+  json_t *samples = json_array();
+  size_t i;
+  if (!rec || !samples) {
+    json_decref(samples);
+    log_record(run, rec);
+    return;
+  }
+  for (i = 0; i < run->rejects_kept; i++)
+    json_array_append_new(samples, json_string(run->rejects[i]));
+  json_object_del(rec, "parent_span_id");
+  json_object_update_new(
+      rec, json_pack("{s:I, s:I, s:I, s:I, s:o, s:s, s:s?}", "pages",
+                     (json_int_t)run->summary->pages, "emitted",
+                     (json_int_t)run->summary->emitted, "unmapped",
+                     (json_int_t)run->summary->unmapped, "rejected",
+                     (json_int_t)run->summary->rejected, "rejections", samples,
+                     "outcome", result_name(outcome), "error",
+                     run->summary->error[0] ? run->summary->error : NULL));
+  log_record(run, rec);
+}
+
+static void log_store(struct gw_run *run, int64_t start, int committed) {
+  char span[GW_SPAN_ID_MAX];
+  const struct gw_run_counts *c = &run->summary->store;
+  json_t *rec;
+  random_hex(8, span, sizeof span);
+  rec = span_record(run, "store", span, start, clock_now_ms(), committed);
+  if (rec)
+    json_object_update_new(rec, json_pack("{s:I, s:I, s:I, s:I, s:s}", "staged",
+                                          (json_int_t)c->staged, "inserted",
+                                          (json_int_t)c->inserted, "revised",
+                                          (json_int_t)c->revised, "unchanged",
+                                          (json_int_t)c->unchanged, "outcome",
+                                          committed ? "committed" : "aborted"));
+  log_record(run, rec);
+}
+
+static int setup(struct gw_run *run) {
+  char err[GW_CONFIG_ERR_MAX];
+  const struct gw_source_config *src = run->src;
+  struct gw_app *app = run->app;
+  run->plugin = plugin_registry_find(app->plugins, src->plugin);
+  if (!run->plugin) {
+    run_fail(run,
+             "%s: plugin \"%s\" is not loaded from %s (see `gateway "
+             "plugins`)",
+             src->id, src->plugin, app->cfg->plugin_dir);
+    return -1;
+  }
+  err[0] = '\0';
+  if (config_check_params(app->cfg, src, run->plugin->desc->config_keys, err,
+                          sizeof err) > 0 ||
+      plugin_config_new(app->cfg, src, run->plugin->desc->config_keys,
+                        &run->plugin_config, err, sizeof err) != 0) {
+    run_fail(run, "%s", err);
+    return -1;
+  }
+  if (random_hex(16, run->trace_id, sizeof run->trace_id) != 0 ||
+      random_hex(8, run->span_id, sizeof run->span_id) != 0 ||
+      text_format(run->spool_dir, sizeof run->spool_dir, "%s/spool",
+                  app->cfg->data_dir) != 0 ||
+      !url_https_origin(src->url, run->source_host, sizeof run->source_host,
+                        &run->source_port)) {
+    run_fail(run, "%s: cannot prepare the run (source url %s)", src->id,
+             src->url);
+    return -1;
+  }
+  text_copy(run->summary->run_id, sizeof run->summary->run_id, run->trace_id);
+  if (transport_new(&app->cfg->tls, &src->limits, &run->transport, err,
+                    sizeof err) != 0 ||
+      store_run_begin(app->store, src->id, run->trace_id, &run->store_run, err,
+                      sizeof err) != 0) {
+    run_fail(run, "%s: %s", src->id, err);
+    return -1;
+  }
+  return 0;
+}
+
+static gw_result call_plugin(struct gw_run *run) {
+  const struct gw_plugin_descriptor *d = run->plugin->desc;
+  void *ctx = NULL;
+  gw_result r = d->init(host_api(), run->plugin_config, &ctx);
+  if (r != GW_OK) {
+    run_fail(run, "%s: plugin %s could not start (see messages above)",
+             run->src->id, d->name);
+    return r;
+  }
+  r = d->run(ctx, run);
+  d->destroy(ctx);
+  if (r != GW_OK && !run->summary->error[0])
+    run_fail(run, "%s: plugin %s ended with %s (see messages above)",
+             run->src->id, d->name, result_name(r));
+  return r;
+}
+
+static void finish(struct gw_run *run, gw_result outcome, int64_t start) {
+  char now[GW_TIME_MAX], err[GW_ERR_MAX];
+  int64_t store_start = clock_now_ms();
+  log_parse(run, start, outcome);
+  if (outcome == GW_OK && !run->fatal) {
+    clock_now_rfc3339(now, sizeof now);
+    if (store_run_commit(run->store_run, now, &run->summary->store, err,
+                         sizeof err) != 0)
+      run_fail(run, "%s: %s", run->src->id, err);
+    run->store_run = NULL;
+    log_store(run, store_start, !run->fatal);
+  } else if (run->store_run) {
+    store_run_abort(run->store_run);
+    run->store_run = NULL;
+    log_store(run, store_start, 0);
+  }
+}
+
+static void record_history(struct gw_run *run, const char *started) {
+  char ended[GW_TIME_MAX], err[GW_ERR_MAX];
+  const struct gw_run_summary *s = run->summary;
+  struct gw_run_record rec = {.run_id = s->run_id[0] ? s->run_id : "-",
+                              .source_id = s->source_id,
+                              .started_at = started,
+                              .ended_at = ended,
+                              .outcome = result_name(s->outcome),
+                              .error = s->error[0] ? s->error : NULL,
+                              .pages = s->pages,
+                              .bytes = s->bytes,
+                              .emitted = s->emitted,
+                              .stored = s->store.inserted + s->store.revised,
+                              .rejected = s->rejected};
+  clock_now_rfc3339(ended, sizeof ended);
+  if (run->app->store &&
+      store_record_run(run->app->store, &rec, err, sizeof err) != 0)
+    diag(GW_LOG_WARN, "%s: could not record run history: %s", s->source_id,
+         err);
+}
+
+gw_result run_source(struct gw_app *app, const struct gw_source_config *src,
+                     struct gw_run_summary *summary) {
+  struct gw_run run;
+  char started[GW_TIME_MAX];
+  double t0 = clock_monotonic();
+  int64_t start_ms = clock_now_ms();
+  gw_result outcome = GW_FAIL;
+  memset(&run, 0, sizeof run);
+  memset(summary, 0, sizeof *summary);
+  run.app = app;
+  run.src = src;
+  run.summary = summary;
+  text_copy(summary->source_id, sizeof summary->source_id, src->id);
+  clock_now_rfc3339(started, sizeof started);
+  if (setup(&run) == 0) {
+    outcome = call_plugin(&run);
+    if (run.fatal)
+      outcome = outcome == GW_OK ? GW_FAIL : outcome;
+    finish(&run, outcome, start_ms);
+    if (run.fatal && outcome == GW_OK)
+      outcome = GW_FAIL;
+  } else if (run.store_run) {
+    store_run_abort(run.store_run);
+  }
+  summary->outcome = outcome;
+  summary->seconds = clock_monotonic() - t0;
+  record_history(&run, started);
+  payload_free_all(&run);
+  transport_free(run.transport);
+  plugin_config_free(run.plugin_config);
+  return outcome;
+}

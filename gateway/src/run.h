@@ -1,0 +1,39 @@
+/*
+ * run.h - one run of one source: the path config -> plugin -> host
+ * transport -> normaliser -> store, with every exchange in the log.
+ *
+ * A run is atomic: observations are staged and committed in one store
+ * transaction only when the plugin returns GW_OK and every log record
+ * could be written; otherwise nothing is stored (and no HTTP validators
+ * are remembered, so the next run fetches everything again).
+ */
+#ifndef GW_RUN_H
+#define GW_RUN_H
+#include <stdint.h>
+#include "app.h"
+#include "store.h"
+
+#define GW_RUN_ERROR_MAX 1024
+
+struct gw_run_summary {
+  char source_id[64];
+  char run_id[40];
+  gw_result outcome;
+  uint64_t pages;        /* payloads fetched (including 304s) */
+  uint64_t not_modified; /* of which 304 */
+  uint64_t bytes;
+  uint64_t emitted;           /* raw rows handed over by the plugin */
+  uint64_t unmapped;          /* rows for codes the catalogue does not map */
+  uint64_t rejected;          /* rows refused by the normaliser or plugin */
+  struct gw_run_counts store; /* inserted, revised, unchanged */
+  double seconds;
+  char error[GW_RUN_ERROR_MAX]; /* first fatal error, one line */
+};
+
+gw_result run_source(struct gw_app *app, const struct gw_source_config *src,
+                     struct gw_run_summary *summary);
+
+/* The host function table given to every plugin. */
+const struct gw_host_api *host_api(void);
+
+#endif
