@@ -1,0 +1,663 @@
+#!/usr/bin/env python3
+"""Local HTTPS fixture server for the gateway tests and demo (stdlib only).
+
+    fixture_server.py --root DIR --cert CRT --key KEY --port-file FILE
+                      [--host 127.0.0.1] [--port 0] [--request-log FILE]
+                      [--client-ca FILE] [--tls-max 1.2|1.3]
+
+GET path P with query Q serves ROOT + P + (".skip<N>" if Q has $skip=N)
++ ".json"; when that does not exist but ROOT + P is a regular file, that
+file as is; else 404 with a small JSON body. Other query parameters are
+ignored. Every "{BASE}" in a served body becomes "https://<Host header>".
+Responses carry a strong ETag and Last-Modified; If-None-Match (or, without
+it, If-Modified-Since) gives 304; Accept-Encoding: gzip gives a gzip body.
+
+Fault routes (for transport tests):
+  /_fault/status/<code>      that status, JSON body
+  /_fault/retry-after/<s>    429 with Retry-After: s
+  /_fault/hang               read the request, never answer
+  /_fault/trickle            200, body at 1 byte/s (?n=bytes&interval=s)
+  /_fault/short              Content-Length: 1000, 10 bytes, then close
+  /_fault/endless            chunked body that never ends
+  /_fault/gzip-bomb          gzip of ~1 GiB zeros (?mib=N), made on the fly
+  /_fault/redirect?to=URL    302 to URL
+  /_fault/html200            200 text/html error page
+  /_fault/big/<n>            n bytes of valid JSON {"pad":"xxx..."}
+
+Every request is appended to --request-log as one JSON line with method,
+path, query, status, bytes, if_none_match, traceparent, user_agent (and
+time, client_subject). Streaming fault responses are logged when they
+start, so a client that gives up can find its request in the log at once.
+
+The port is written to --port-file (atomically) only once the socket
+listens. SIGTERM/SIGINT stop the server; every connection thread is a
+daemon and the slow routes watch the stop flag, so nothing outlives it.
+"""
+
+import argparse
+import email.utils
+import hashlib
+import http.server
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+import zlib
+
+STOP = threading.Event()
+
+CHUNK = 64 * 1024
+HANDSHAKE_TIMEOUT = 10.0
+IDLE_TIMEOUT = 60.0
+MAX_REQUEST_BODY = 1 << 20
+
+CONTENT_TYPES = {
+    ".json": "application/json; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".xsd": "application/xml; charset=utf-8",
+}
+
+
+class ClientGone(Exception):
+    """The peer closed the connection or the server is stopping."""
+
+
+class RequestLog:
+    def __init__(self, path):
+        self._lock = threading.Lock()
+        self._file = open(path, "a", encoding="utf-8") if path else None
+
+    def write(self, record):
+        if not self._file:
+            return
+        line = json.dumps(record, ensure_ascii=False, sort_keys=True)
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def close(self):
+        with self._lock:
+            if self._file:
+                self._file.close()
+                self._file = None
+
+
+# ---- gzip bomb: ~1 GiB of zeros compresses to ~1 MiB -----------------------
+#
+# Compressing a whole GiB per request would burn seconds of CPU. After a
+# full flush deflate restarts from an empty window, so every further 1 MiB
+# block of zeros compresses to the same bytes: compress one block once and
+# repeat it, then add the gzip header and a trailer with the real CRC-32
+# and length. Verified at first use; falls back to honest compression.
+
+_BOMB_LOCK = threading.Lock()
+_BOMB_BLOCK = 1 << 20
+_bomb_unit = None
+_bomb_finish = None
+_bomb_crc = {}
+
+
+def _bomb_parts():
+    global _bomb_unit, _bomb_finish
+    with _BOMB_LOCK:
+        if _bomb_unit is None:
+            zeros = bytes(_BOMB_BLOCK)
+            comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+            first = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)
+            second = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)
+            finish = comp.flush(zlib.Z_FINISH)
+            if first == second:
+                _bomb_unit, _bomb_finish = first, finish
+            else:
+                _bomb_unit, _bomb_finish = b"", b""
+        return _bomb_unit, _bomb_finish
+
+
+def _bomb_crc32(blocks):
+    with _BOMB_LOCK:
+        if blocks not in _bomb_crc:
+            zeros = bytes(_BOMB_BLOCK)
+            crc = 0
+            for _ in range(blocks):
+                crc = zlib.crc32(zeros, crc)
+            _bomb_crc[blocks] = crc
+        return _bomb_crc[blocks]
+
+
+def gzip_bomb_chunks(blocks):
+    unit, finish = _bomb_parts()
+    if not unit:
+        comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+        zeros = bytes(_BOMB_BLOCK)
+        for _ in range(blocks):
+            out = comp.compress(zeros)
+            if out:
+                yield out
+        yield comp.flush()
+        return
+    # gzip header: magic, deflate, no flags, mtime 0, no extra flags, unix
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+    for _ in range(blocks):
+        yield unit
+    crc = _bomb_crc32(blocks)
+    size = (blocks * _BOMB_BLOCK) & 0xFFFFFFFF
+    yield finish + crc.to_bytes(4, "little") + size.to_bytes(4, "little")
+
+
+# ---- the handler -------------------------------------------------------------
+
+
+def json_body(obj):
+    return (json.dumps(obj) + "\n").encode("utf-8")
+
+
+def strong_etag(body):
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(header, etag):
+    if header is None:
+        return False
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == etag:
+            return True
+    return False
+
+
+def accepts_gzip(header):
+    if not header:
+        return False
+    for part in header.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        if fields[0].lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            if param.lower().startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        return q > 0.0
+    return False
+
+
+def content_type_for(path):
+    return CONTENT_TYPES.get(os.path.splitext(path)[1].lower(),
+                             "application/octet-stream")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GatewayFixture/1.0"
+    timeout = IDLE_TIMEOUT
+
+    # -- plumbing --
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("fixture: " + (fmt % args) + "\n")
+
+    def handle(self):
+        try:
+            super().handle()
+        except (ClientGone, OSError, ssl.SSLError, ValueError):
+            # A client that hangs up, times out or sends garbage ends its
+            # own connection, never the server.
+            self.close_connection = True
+
+    def write(self, data):
+        if STOP.is_set():
+            raise ClientGone()
+        try:
+            self.wfile.write(data)
+            self.wfile.flush()
+        except OSError as exc:
+            raise ClientGone() from exc
+
+    def log_request_record(self, status, nbytes):
+        split = urllib.parse.urlsplit(self.path)
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "method": self.command,
+            "path": urllib.parse.unquote(split.path),
+            "query": urllib.parse.unquote(split.query),
+            "status": status,
+            "bytes": nbytes,
+            "if_none_match": self.headers.get("If-None-Match"),
+            "traceparent": self.headers.get("traceparent"),
+            "user_agent": self.headers.get("User-Agent"),
+            "client_subject": self.server.client_subject(self.connection),
+        }
+        self.server.request_log.write(record)
+
+    def send_head(self, status, headers):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+
+    def send_whole(self, status, body, content_type, extra=()):
+        """A complete response with Content-Length (no body for HEAD)."""
+        headers = [("Content-Type", content_type),
+                   ("Content-Length", str(len(body)))]
+        headers.extend(extra)
+        self.send_head(status, headers)
+        sent = 0
+        if self.command != "HEAD" and status not in (204, 304):
+            self.write(body)
+            sent = len(body)
+        self.log_request_record(status, sent)
+
+    def send_json_error(self, status, message, extra=()):
+        body = json_body({"error": {"code": status, "message": message}})
+        self.send_whole(status, body, "application/json; charset=utf-8",
+                        extra)
+
+    def pause(self, seconds):
+        if STOP.wait(seconds):
+            raise ClientGone()
+
+    # -- methods --
+
+    def do_GET(self):
+        self.dispatch()
+
+    def do_HEAD(self):
+        self.dispatch()
+
+    def refuse_method(self):
+        length = self.headers.get("Content-Length")
+        try:
+            remaining = int(length) if length else 0
+        except ValueError:
+            remaining = -1
+        if remaining < 0 or remaining > MAX_REQUEST_BODY:
+            self.close_connection = True
+        else:
+            while remaining > 0:
+                data = self.rfile.read(min(remaining, CHUNK))
+                if not data:
+                    raise ClientGone()
+                remaining -= len(data)
+        self.send_json_error(405, "only GET and HEAD are served",
+                             [("Allow", "GET, HEAD")])
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
+
+    def dispatch(self):
+        split = urllib.parse.urlsplit(self.path)
+        path = urllib.parse.unquote(split.path)
+        query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+        if path.startswith("/_fault/"):
+            self.fault(path[len("/_fault/"):], query)
+        else:
+            self.serve_file(path, query)
+
+    # -- fixture files --
+
+    def resolve(self, path, query):
+        root = self.server.root
+        parts = [p for p in path.split("/") if p]
+        if any(p in (".", "..") or "\0" in p for p in parts):
+            return None
+        base = os.path.join(root, *parts) if parts else root
+        skip = None
+        for value in query.get("$skip", []):
+            if value.isdigit():
+                skip = int(value)
+        candidates = []
+        if skip is not None:
+            candidates.append(base + ".skip%d.json" % skip)
+            if skip == 0:
+                candidates.append(base + ".json")
+        else:
+            candidates.append(base + ".json")
+        candidates.append(base)
+        for candidate in candidates:
+            real = os.path.realpath(candidate)
+            if not (real == root or real.startswith(root + os.sep)):
+                continue
+            if os.path.isfile(real):
+                return real
+        return None
+
+    def base_url(self):
+        host = self.headers.get("Host")
+        if not host:
+            host = "%s:%d" % (self.server.server_address[0],
+                              self.server.server_address[1])
+        return "https://" + host
+
+    def serve_file(self, path, query):
+        file = self.resolve(path, query)
+        if file is None:
+            self.send_json_error(404, "no fixture for %s" % path)
+            return
+        try:
+            with open(file, "rb") as f:
+                body = f.read()
+            mtime = os.stat(file).st_mtime
+        except OSError as exc:
+            self.send_json_error(500, "cannot read fixture: %s" % exc)
+            return
+        body = body.replace(b"{BASE}", self.base_url().encode("utf-8"))
+        etag = strong_etag(body)
+        last_modified = email.utils.formatdate(mtime, usegmt=True)
+        validators = [("ETag", etag), ("Last-Modified", last_modified),
+                      ("Vary", "Accept-Encoding")]
+        if self.not_modified(etag, mtime):
+            self.send_head(304, validators)
+            self.log_request_record(304, 0)
+            return
+        if accepts_gzip(self.headers.get("Accept-Encoding")):
+            body = self.gzip(body)
+            validators.append(("Content-Encoding", "gzip"))
+        self.send_whole(200, body, content_type_for(file), validators)
+
+    @staticmethod
+    def gzip(body):
+        comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+        return comp.compress(body) + comp.flush()
+
+    def not_modified(self, etag, mtime):
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            return etag_matches(inm, etag)
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                since = email.utils.parsedate_to_datetime(ims).timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return False
+            return int(mtime) <= since
+        return False
+
+    # -- fault routes --
+
+    def fault(self, route, query):
+        name, _, arg = route.partition("/")
+        handler = {
+            "status": self.fault_status,
+            "retry-after": self.fault_retry_after,
+            "hang": self.fault_hang,
+            "trickle": self.fault_trickle,
+            "short": self.fault_short,
+            "endless": self.fault_endless,
+            "gzip-bomb": self.fault_gzip_bomb,
+            "redirect": self.fault_redirect,
+            "html200": self.fault_html200,
+            "big": self.fault_big,
+        }.get(name)
+        if handler is None:
+            self.send_json_error(404, "unknown fault route %s" % route)
+            return
+        handler(arg, query)
+
+    @staticmethod
+    def int_arg(text, low, high):
+        if not text.isdigit():
+            return None
+        value = int(text)
+        return value if low <= value <= high else None
+
+    def fault_status(self, arg, query):
+        code = self.int_arg(arg, 200, 599)
+        if code is None:
+            self.send_json_error(400, "status must be 200..599, got %r" % arg)
+            return
+        body = json_body({"error": {"code": code,
+                                    "message": "fault route status %d" % code}})
+        if code in (204, 304):
+            self.send_head(code, [])
+            self.log_request_record(code, 0)
+            return
+        self.send_whole(code, body, "application/json; charset=utf-8")
+
+    def fault_retry_after(self, arg, query):
+        seconds = self.int_arg(arg, 0, 10 ** 9)
+        if seconds is None:
+            self.send_json_error(400, "retry-after needs seconds, got %r" % arg)
+            return
+        self.send_json_error(429, "too many requests",
+                             [("Retry-After", str(seconds))])
+
+    def fault_hang(self, arg, query):
+        self.log_request_record(None, 0)
+        self.close_connection = True
+        STOP.wait()
+        raise ClientGone()
+
+    def fault_trickle(self, arg, query):
+        n = self.int_arg(query.get("n", ["1000"])[0], 2, 10 ** 9) or 1000
+        try:
+            interval = float(query.get("interval", ["1"])[0])
+        except ValueError:
+            interval = 1.0
+        interval = max(0.0, interval)
+        body = b'"' + b"x" * (n - 2) + b'"'
+        self.send_head(200, [("Content-Type", "application/json"),
+                             ("Content-Length", str(n))])
+        self.log_request_record(200, n)
+        for i in range(n):
+            self.write(body[i:i + 1])
+            self.pause(interval)
+
+    def fault_short(self, arg, query):
+        self.send_head(200, [("Content-Type", "application/json"),
+                             ("Content-Length", "1000")])
+        self.log_request_record(200, 10)
+        self.write(b'{"value":1')
+        self.close_connection = True
+
+    def write_chunk(self, data):
+        self.write(b"%x\r\n" % len(data) + data + b"\r\n")
+
+    def fault_endless(self, arg, query):
+        self.send_head(200, [("Content-Type", "application/json"),
+                             ("Transfer-Encoding", "chunked")])
+        self.log_request_record(200, None)
+        self.close_connection = True
+        self.write_chunk(b'{"value":[')
+        piece = b"0," * (CHUNK // 2)
+        while True:
+            self.write_chunk(piece)
+
+    def fault_gzip_bomb(self, arg, query):
+        mib = self.int_arg(query.get("mib", ["1024"])[0], 1, 1 << 16) or 1024
+        self.send_head(200, [("Content-Type", "application/json"),
+                             ("Content-Encoding", "gzip"),
+                             ("Transfer-Encoding", "chunked")])
+        self.log_request_record(200, None)
+        if self.command == "HEAD":
+            return
+        self.close_connection = True
+        for chunk in gzip_bomb_chunks(mib):
+            if chunk:
+                self.write_chunk(chunk)
+        self.write(b"0\r\n\r\n")
+
+    def fault_redirect(self, arg, query):
+        target = query.get("to", [""])[0]
+        if not target:
+            self.send_json_error(400, "redirect needs ?to=URL")
+            return
+        body = json_body({"redirect": target})
+        self.send_whole(302, body, "application/json; charset=utf-8",
+                        [("Location", target)])
+
+    def fault_html200(self, arg, query):
+        body = (b"<!DOCTYPE html>\n<html><head><title>Storing</title></head>"
+                b"<body><h1>Er is een fout opgetreden</h1>"
+                b"<p>De service is tijdelijk niet beschikbaar.</p>"
+                b"</body></html>\n")
+        self.send_whole(200, body, "text/html; charset=utf-8")
+
+    def fault_big(self, arg, query):
+        n = self.int_arg(arg, 10, 1 << 40)
+        if n is None:
+            self.send_json_error(400, "big needs a size >= 10, got %r" % arg)
+            return
+        self.send_head(200, [("Content-Type", "application/json"),
+                             ("Content-Length", str(n))])
+        self.log_request_record(200, n)
+        if self.command == "HEAD":
+            return
+        self.write(b'{"pad":"')
+        remaining = n - 10
+        block = b"x" * CHUNK
+        while remaining > 0:
+            take = min(remaining, CHUNK)
+            self.write(block[:take])
+            remaining -= take
+        self.write(b'"}')
+
+
+class FixtureServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address, context, root, request_log, verbose):
+        self.context = context
+        self.root = os.path.realpath(root)
+        self.request_log = request_log
+        self.verbose = verbose
+        super().__init__(address, Handler)
+
+    def finish_request(self, request, client_address):
+        """Runs on the connection's own thread: the TLS handshake happens
+        here, so a slow or silent client never blocks accept()."""
+        conn = None
+        try:
+            request.settimeout(HANDSHAKE_TIMEOUT)
+            conn = self.context.wrap_socket(request, server_side=True)
+            conn.settimeout(None)
+            self.RequestHandlerClass(conn, client_address, self)
+        except (OSError, ssl.SSLError, ClientGone) as exc:
+            if self.verbose:
+                sys.stderr.write("fixture: connection from %s: %s\n" %
+                                 (client_address[0], exc))
+        finally:
+            if conn is not None:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                conn.close()
+
+    def handle_error(self, request, client_address):
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+    @staticmethod
+    def client_subject(conn):
+        try:
+            cert = conn.getpeercert()
+        except (AttributeError, ValueError, OSError):
+            return None
+        if not cert:
+            return None
+        parts = []
+        for rdn in cert.get("subject", ()):
+            for key, value in rdn:
+                parts.append("%s=%s" % (key, value))
+        return ",".join(parts)
+
+
+def make_context(args):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if args.tls_max == "1.2":
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        context.load_verify_locations(cafile=args.client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def write_port_file(path, port):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write("%d\n" % port)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--root", required=True, help="fixture directory")
+    p.add_argument("--cert", required=True, help="server certificate (PEM)")
+    p.add_argument("--key", required=True, help="server key (PEM)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0: any free port")
+    p.add_argument("--port-file", required=True,
+                   help="written with the bound port once listening")
+    p.add_argument("--request-log", help="append one JSON line per request")
+    p.add_argument("--client-ca",
+                   help="require a client certificate issued by this CA")
+    p.add_argument("--tls-max", choices=("1.2", "1.3"), default="1.3")
+    p.add_argument("--verbose", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    if not os.path.isdir(args.root):
+        sys.stderr.write("fixture_server: --root %s is not a directory\n" %
+                         args.root)
+        return 2
+    try:
+        context = make_context(args)
+    except (OSError, ssl.SSLError) as exc:
+        sys.stderr.write("fixture_server: TLS setup failed: %s\n" % exc)
+        return 2
+    request_log = RequestLog(args.request_log)
+    try:
+        server = FixtureServer((args.host, args.port), context, args.root,
+                               request_log, args.verbose)
+    except OSError as exc:
+        sys.stderr.write("fixture_server: cannot listen on %s:%d: %s\n" %
+                         (args.host, args.port, exc))
+        return 2
+
+    def stop(signum, frame):
+        STOP.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    loop = threading.Thread(target=server.serve_forever,
+                            kwargs={"poll_interval": 0.2}, daemon=True)
+    loop.start()
+    write_port_file(args.port_file, server.server_address[1])
+    while not STOP.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    request_log.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Connection threads may still sit in blocking socket calls; they are
+    # daemons holding nothing worth saving, so leave without waiting.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
