@@ -11,6 +11,7 @@
 #include "text.h"
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static const char run_usage[] =
@@ -26,6 +27,13 @@ static const char run_usage[] =
     "\n"
     "Exit status: 0 all sources succeeded and feeds were written; 1 a source\n"
     "or feed failed; 2 usage or configuration error.\n";
+
+/* Reported so operators (and the memory test) can see that memory stays
+ * flat as sources grow. */
+static long peak_rss_kb(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
 
 static const char *outcome_name(gw_result r) {
   return r == GW_OK ? "ok" : r == GW_RETRY ? "retry" : "failed";
@@ -151,16 +159,17 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
     failures += feeds_publish(&app, changed, feeds);
   if (cli->json) {
     json_t *doc =
-        json_pack("{s:O, s:O, s:f, s:i}", "runs", runs, "feeds", feeds,
-                  "seconds", clock_monotonic() - t0, "failures", failures);
+        json_pack("{s:O, s:O, s:f, s:i, s:I}", "runs", runs, "feeds", feeds,
+                  "seconds", clock_monotonic() - t0, "failures", failures,
+                  "peak_rss_kb", (json_int_t)peak_rss_kb());
     if (doc)
       json_dumpf(doc, stdout, JSON_INDENT(2));
     printf("\n");
     json_decref(doc);
   } else {
     print_feeds(feeds);
-    printf("\n%zu source(s), %d failure(s), %.2f s\n", count, failures,
-           clock_monotonic() - t0);
+    printf("\n%zu source(s), %d failure(s), %.2f s, peak memory %ld KiB\n",
+           count, failures, clock_monotonic() - t0, peak_rss_kb());
   }
   rc = failures ? GW_EXIT_FAILED : GW_EXIT_OK;
 out:

@@ -1,3 +1,5 @@
+/* nftw() is an XSI extension. */
+#define _XOPEN_SOURCE 700
 #include "test_support.h"
 #include <ftw.h>
 #include <stdio.h>

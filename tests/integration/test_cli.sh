@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The command line: help texts, version, usage errors, check's messages
+# with file, line and key, the plugin and indicator listings.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+it_make_ca
+
+out=$("$GW_BIN" --help) || fail "--help failed"
+for c in run check plugins indicators export status "audit verify"; do
+  assert_contains "$out" "$c" "--help"
+done
+for c in run check plugins indicators export status audit; do
+  "$GW_BIN" $c --help >/dev/null || fail "$c --help failed"
+done
+assert_contains "$("$GW_BIN" --version)" "plugin ABI" "--version"
+pass "help and version"
+
+rc=0; "$GW_BIN" frobnicate 2>err.txt || rc=$?
+assert_eq "$rc" 2 "exit status of an unknown command"
+assert_contains "$(cat err.txt)" "unknown command 'frobnicate'"
+rc=0; "$GW_BIN" daemon 2>err.txt || rc=$?
+assert_eq "$rc" 2 "exit status of a command not in this version"
+assert_contains "$(cat err.txt)" "not available in this version"
+pass "usage errors exit 2 with a reason"
+
+cat >bad.json <<JSON
+{
+  "data_dir": "data",
+  "plugin_dir": "$GW_PLUGIN_DIR",
+  "tls": { "ca_file": "$WORK/certs/ca.crt", "client_key": "-----BEGIN PRIVATE KEY-----" },
+  "sources": [
+    { "id": "a", "plugin": "cbs_odata", "url": "http://example.org/x",
+      "tls_profil": "public" }
+  ]
+}
+JSON
+rc=0; "$GW_BIN" --config bad.json check 2>check.err || rc=$?
+assert_eq "$rc" 2 "exit status of check on a bad config"
+err=$(cat check.err)
+assert_contains "$err" "bad.json:4:" "inline secret line"
+assert_contains "$err" "client_key" "inline secret key"
+assert_contains "$err" "bad.json:7:" "unknown key line"
+assert_contains "$err" "tls_profil" "unknown key name"
+assert_contains "$err" "tls_profile" "did-you-mean suggestion"
+assert_contains "$err" "https" "non-https url"
+pass "check names file, line and key"
+
+it_write_config '[{"id":"x","plugin":"cbs_odata","url":"https://127.0.0.1:1/ODataFeed/odata/90001NED","params":{"toppics":["A"]}}]'
+rc=0; gw check 2>check2.err || rc=$?
+assert_eq "$rc" 2 "exit status of check with a bad plugin param"
+assert_contains "$(cat check2.err)" "toppics" "unknown plugin param"
+assert_contains "$(cat check2.err)" "topics" "did-you-mean for plugin params"
+pass "plugin params are checked against the plugin's key table"
+
+out=$(gw plugins) || fail "plugins failed"
+assert_contains "$out" "cbs_odata"
+gw --json plugins | "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); assert any(p.get('name')=='cbs_odata' and p['abi']==1 for p in d)" ||
+  fail "plugins --json lacks cbs_odata with ABI 1"
+pass "plugins lists cbs_odata with version and ABI"
+
+out=$(gw indicators) || fail "indicators failed"
+assert_contains "$out" "bijstand_per_10k"
+n=$(gw --json indicators | "$PYTHON" -c "import json,sys; print(len(json.load(sys.stdin)))")
+[ "$n" -ge 40 ] || fail "catalogue lists only $n indicators"
+pass "indicators lists the catalogue ($n)"
