@@ -3,6 +3,7 @@
 #include "plugin_loader.h"
 #include "test_support.h"
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *plugin_path(const char *name) {
