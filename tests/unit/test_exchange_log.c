@@ -5,6 +5,7 @@
 #include "exchange_log.h"
 #include "gw_alloc.h"
 #include "test_support.h"
+#include "text.h"
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <regex.h>
@@ -288,7 +289,9 @@ Test(exchange_log, torn_last_line_is_reported_and_blocks_appends) {
   fclose(f);
 
   cr_assert_eq(xlog_open(path, &log, err, sizeof err), 0, "%s", err);
-  snprintf(expected, sizeof expected, "torn write at byte %zu", size_before);
+  cr_assert_eq(text_format(expected, sizeof expected, "torn write at byte %zu",
+                           size_before),
+               0);
   cr_assert(strstr(err, expected) != NULL, "open warning '%s'", err);
   cr_assert(strstr(err, "incomplete record") != NULL, "%s", err);
 
@@ -569,15 +572,15 @@ Test(exchange_log, verify_200000_lines) {
   memset(prev, '0', 64);
   prev[64] = '\0';
   for (uint64_t i = 0; i < total; i++) {
-    int len =
-        snprintf(line, sizeof line,
-                 "{\"seq\":%llu,\"time\":\"2026-11-24T02:50:08.123Z\","
-                 "\"prev\":\"%s\",\"event\":\"fetch\",\"source\":"
-                 "\"cbs_odata\",\"bytes\":%llu}",
-                 (unsigned long long)i, prev, (unsigned long long)(i * 7));
-    cr_assert(len > 0 && (size_t)len < sizeof line);
+    cr_assert_eq(text_format(line, sizeof line,
+                             "{\"seq\":%llu,\"time\":\"2026-11-24T02:50:"
+                             "08.123Z\",\"prev\":\"%s\",\"event\":\"fetch\","
+                             "\"source\":\"cbs_odata\",\"bytes\":%llu}",
+                             (unsigned long long)i, prev,
+                             (unsigned long long)(i * 7)),
+                 0);
     fprintf(f, "%s\n", line);
-    cr_assert_eq(sha256_hex(line, (size_t)len, prev), 0);
+    cr_assert_eq(sha256_hex(line, strlen(line), prev), 0);
   }
   cr_assert_eq(fclose(f), 0);
   clock_gettime(CLOCK_MONOTONIC, &t0);
