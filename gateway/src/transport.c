@@ -772,6 +772,9 @@ int url_https_origin(const char *url, char *host, size_t host_size, int *port) {
   int ok = 0;
   if (!u || !url)
     goto out;
+  /* curl reads "https:///x" as host "x"; such a URL is a typo, not intent. */
+  if (strncasecmp(url, "https://", 8) != 0 || url[8] == '/' || url[8] == '\0')
+    goto out;
   if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
       strcasecmp(scheme, "https") != 0 ||
