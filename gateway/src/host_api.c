@@ -30,6 +30,8 @@ static void host_reject(struct gw_run *run, const char *location,
 }
 
 static void host_log(struct gw_run *run, gw_log_level level, const char *fmt,
+                     ...) GW_PRINTF_LIKE(3, 4);
+static void host_log(struct gw_run *run, gw_log_level level, const char *fmt,
                      ...) {
   char msg[1536];
   va_list ap;
