@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# ops/test.sh - the whole quality gate, as CI runs it (.ci/run).
+#
+# Stages (run in this order; GW_TEST_STAGES selects a subset):
+#   gcc       RelWithDebInfo build in build/ with gcc, full ctest
+#   clang     build-clang/ with clang: compiles everything, warnings are
+#             errors (the project flags carry -Werror); no tests
+#   asan      build-asan/ with -DGW_SANITIZE=ON (clang when present),
+#             full ctest under ASan+UBSan, leaks and UB are fatal
+#   valgrind  the integration tests of build/ with the gateway under
+#             valgrind ($GW_WRAPPER), then (GW_VALGRIND_UNIT=1, default)
+#             every unit test executable under valgrind
+#   fuzz      build-fuzz/ with clang -DGW_FUZZ=ON; each fuzz_* harness
+#             runs a short smoke on its seed corpus
+#
+# Knobs:
+#   GW_TEST_STAGES    default "gcc clang asan valgrind fuzz"
+#   GW_JOBS           parallel build/test jobs, default $(nproc)
+#   GW_FUZZ_SECONDS   per harness, default 10
+#   GW_VALGRIND_UNIT  1 (default) or 0
+#   GW_SKIP_DEPS=1    do not check/install Debian packages
+#
+# Exit status: 0 when every selected stage passed (or was skipped because
+# there is nothing for it yet), 1 otherwise.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=ops/lib/deps.sh
+source "$ROOT/ops/lib/deps.sh"
+
+STAGES=${GW_TEST_STAGES:-gcc clang asan valgrind fuzz}
+JOBS=${GW_JOBS:-$(nproc 2>/dev/null || echo 2)}
+FUZZ_SECONDS=${GW_FUZZ_SECONDS:-10}
+VALGRIND_UNIT=${GW_VALGRIND_UNIT:-1}
+KNOWN_STAGES=" gcc clang asan valgrind fuzz "
+
+VALGRIND_CMD="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet"
+
+SUMMARY=()
+FAILED=0
+SKIP_NOTE=""
+
+header() {
+  printf '\n======================================================================\n'
+  printf '== %s\n' "$*"
+  printf '======================================================================\n'
+}
+
+# Stages call skip "why" and return 0 when there is nothing to do yet.
+skip() {
+  SKIP_NOTE=$1
+  echo "SKIP: $1"
+}
+
+configure() { # BUILD_DIR [cmake args...]
+  local dir=$1
+  shift
+  cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+}
+
+build() { # BUILD_DIR
+  cmake --build "$ROOT/$1" -j "$JOBS"
+}
+
+stage_gcc() {
+  configure build -DCMAKE_C_COMPILER=gcc
+  build build
+  ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS"
+}
+
+stage_clang() {
+  command -v clang >/dev/null || {
+    echo "clang not found" >&2
+    return 1
+  }
+  configure build-clang -DCMAKE_C_COMPILER=clang
+  build build-clang
+}
+
+stage_asan() {
+  local cc=gcc
+  command -v clang >/dev/null && cc=clang
+  configure build-asan -DCMAKE_C_COMPILER="$cc" -DGW_SANITIZE=ON
+  build build-asan
+  env -u GW_WRAPPER \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS"
+}
+
+# Unit tests under valgrind. Criterion runs each test in a re-executed
+# child whose exit status never reaches us, so valgrind writes one log per
+# process and any non-empty log (with --quiet: only errors) is a failure.
+valgrind_unit_tests() {
+  local logs exe failed=0 log
+  logs="$ROOT/build/valgrind-logs"
+  rm -rf "$logs"
+  mkdir -p "$logs"
+  for exe in "$ROOT"/build/tests/test_*; do
+    [[ -f $exe && -x $exe ]] || continue
+    echo "-- valgrind $(basename "$exe")"
+    GW_SOURCE_DIR="$ROOT" GW_BUILD_DIR="$ROOT/build" \
+      GW_PLUGIN_DIR="$ROOT/build/plugins" \
+      $VALGRIND_CMD --trace-children=yes \
+      --trace-children-skip='*python*,*bash*,*openssl*,/usr/bin/*,/bin/*' \
+      --log-file="$logs/$(basename "$exe").%p.log" \
+      "$exe" --jobs 1 --short-filename || failed=1
+  done
+  for log in "$logs"/*.log; do
+    [[ -s $log ]] || continue
+    echo "valgrind reported errors ($log):"
+    cat "$log"
+    failed=1
+  done
+  return "$failed"
+}
+
+stage_valgrind() {
+  local count
+  command -v valgrind >/dev/null || {
+    echo "valgrind not found" >&2
+    return 1
+  }
+  # Reuses (or makes) the gcc build; a no-op when the gcc stage just ran.
+  configure build -DCMAKE_C_COMPILER=gcc >/dev/null
+  build build
+  count=$(ctest --test-dir "$ROOT/build" -N -L integration |
+    sed -n 's/^Total Tests: //p')
+  if [[ ${count:-0} -gt 0 ]]; then
+    GW_WRAPPER="$VALGRIND_CMD" \
+      ctest --test-dir "$ROOT/build" -L integration --output-on-failure \
+      -j "$JOBS"
+  else
+    echo "no integration tests registered"
+  fi
+  if [[ $VALGRIND_UNIT == 1 ]]; then
+    valgrind_unit_tests
+  elif [[ ${count:-0} -eq 0 ]]; then
+    skip "no integration tests and GW_VALGRIND_UNIT=0"
+  fi
+}
+
+stage_fuzz() {
+  local exe name seed work ran=0
+  if ! command -v clang >/dev/null; then
+    skip "clang not installed (libFuzzer needs clang)"
+    return 0
+  fi
+  if [[ ! -f $ROOT/tests/fuzz/CMakeLists.txt ]]; then
+    skip "tests/fuzz/CMakeLists.txt does not exist yet"
+    return 0
+  fi
+  configure build-fuzz -DCMAKE_C_COMPILER=clang -DGW_FUZZ=ON
+  build build-fuzz
+  mkdir -p "$ROOT/build-fuzz/artifacts"
+  for exe in "$ROOT"/build-fuzz/tests/fuzz/fuzz_*; do
+    [[ -f $exe && -x $exe ]] || continue
+    name=$(basename "$exe")
+    seed="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
+    # New inputs go to a scratch corpus (first dir); the committed seed
+    # corpus is only read.
+    work="$ROOT/build-fuzz/corpus/$name"
+    mkdir -p "$work"
+    echo "-- $name (${FUZZ_SECONDS}s)"
+    if [[ -d $seed ]]; then
+      "$exe" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+        -artifact_prefix="$ROOT/build-fuzz/artifacts/$name-" "$work" "$seed"
+    else
+      echo "(no seed corpus at tests/fuzz/corpus/${name#fuzz_})"
+      "$exe" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+        -artifact_prefix="$ROOT/build-fuzz/artifacts/$name-" "$work"
+    fi
+    ran=$((ran + 1))
+  done
+  if [[ $ran -eq 0 ]]; then
+    skip "no fuzz_* harness was built"
+  fi
+}
+
+run_stage() {
+  local name=$1 description=$2 started rc status
+  header "stage $name: $description"
+  started=$(date +%s)
+  SKIP_NOTE=""
+  # set -e must be live inside the stage, so the subshell may not sit in
+  # an if/||/&& context (which would disable it).
+  set +e
+  (
+    set -euo pipefail
+    "stage_$name"
+    # SKIP_NOTE lives in the subshell; hand it out through a file.
+    printf '%s' "$SKIP_NOTE" >"$STATE_DIR/$name.skip"
+  )
+  rc=$?
+  set -e
+  SKIP_NOTE=$(cat "$STATE_DIR/$name.skip" 2>/dev/null || true)
+  if [[ $rc -ne 0 ]]; then
+    status="FAIL (exit $rc)"
+    FAILED=1
+  elif [[ -n $SKIP_NOTE ]]; then
+    status="SKIP ($SKIP_NOTE)"
+  else
+    status="PASS"
+  fi
+  SUMMARY+=("$(printf '%-9s %s  [%ss]' "$name" "$status" \
+    $(($(date +%s) - started)))")
+  echo "== stage $name: $status"
+}
+
+main() {
+  local stage
+  for stage in $STAGES; do
+    if [[ $KNOWN_STAGES != *" $stage "* ]]; then
+      echo "ops/test.sh: unknown stage '$stage' in GW_TEST_STAGES" \
+        "(known:$KNOWN_STAGES)" >&2
+      exit 2
+    fi
+  done
+  if [[ ${GW_SKIP_DEPS:-0} != 1 ]]; then
+    header "dependencies"
+    # shellcheck disable=SC2119 # no arguments: the default package list
+    gw_install_deps
+  fi
+  STATE_DIR=$(mktemp -d)
+  trap 'rm -rf "$STATE_DIR"' EXIT
+
+  for stage in $STAGES; do
+    case $stage in
+    gcc) run_stage gcc "gcc RelWithDebInfo build + ctest" ;;
+    clang) run_stage clang "clang build, warnings are errors" ;;
+    asan) run_stage asan "ASan+UBSan build + ctest" ;;
+    valgrind) run_stage valgrind "integration + unit tests under valgrind" ;;
+    fuzz) run_stage fuzz "libFuzzer smoke, ${FUZZ_SECONDS}s per harness" ;;
+    esac
+  done
+
+  header "summary"
+  printf '%s\n' "${SUMMARY[@]}"
+  if [[ $FAILED -ne 0 ]]; then
+    echo "RESULT: FAIL"
+    return 1
+  fi
+  echo "RESULT: PASS"
+}
+
+main "$@"
