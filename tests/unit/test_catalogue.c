@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "gw_alloc.h"
 #include "text.h"
 #include "test_support.h"
 
@@ -326,4 +327,27 @@ Test(catalogue, null_safe_accessors) {
   cr_expect_null(catalogue_at(NULL, 0));
   cr_expect_null(catalogue_find(NULL, "a"));
   cr_expect_null(catalogue_lookup(NULL, "p", "d", "c"));
+}
+
+/* Every allocation of a load can fail; each failure must be reported and
+ * leave nothing behind (ASan/valgrind runs check the "nothing"). */
+Test(catalogue, every_allocation_failure_is_clean) {
+  const char *path = ts_path(ts_source_dir(), "schemas/indicators.json");
+  unsigned long nth;
+  int succeeded = 0;
+  for (nth = 1; nth < 1000 && !succeeded; nth++) {
+    struct gw_catalogue *cat = NULL;
+    char err[512];
+    gw_alloc_fail_at(nth);
+    if (catalogue_load(path, &cat, err, sizeof err) == 0) {
+      succeeded = 1;
+    } else {
+      cr_expect_null(cat);
+      cr_expect_not_null(strstr(err, "out of memory"), "nth %lu: %s", nth, err);
+    }
+    gw_alloc_fail_at(0);
+    catalogue_free(cat);
+  }
+  cr_expect(succeeded, "load never succeeded within 1000 allocations");
+  cr_expect_gt(nth, 3, "the load should allocate several times");
 }

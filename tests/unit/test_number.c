@@ -38,12 +38,6 @@ static const struct number_case good[] = {
     {"0,000001", 0.000001},
     {"007", 7.0},
     {"10,81", 10.81},
-    {"179769313486231570000000000000000000000000000000000000000000000000000"
-     "0000000000000000000000000000000000000000000000000000000000000000000000"
-     "0000000000000000000000000000000000000000000000000000000000000000000000"
-     "0000000000000000000000000000000000000000000000000000000000000000000000"
-     "00000000000000000000000000000000000000000000000000000000000",
-     0.0 /* too long: checked separately */},
 };
 
 static const char *const bad[] = {
@@ -90,13 +84,13 @@ static const char *const bad[] = {
     "*",
     "70&",
     "8 / 75",
-    "1\xc2\xa0"
-    "234",
+    ("1\xc2\xa0"
+     "234"), /* no-break space as a thousands separator */
 };
 
 Test(number, good_values) {
   size_t i;
-  for (i = 0; i + 1 < sizeof good / sizeof good[0]; i++) {
+  for (i = 0; i < sizeof good / sizeof good[0]; i++) {
     double v = -999.0;
     cr_expect_eq(number_parse(good[i].text, &v), 0, "case \"%s\" rejected",
                  good[i].text);
@@ -125,15 +119,14 @@ Test(number, negative_zero_and_sign) {
 }
 
 Test(number, overflow_and_length) {
-  /* 128 digits is within the text limit but far beyond DBL_MAX only with
-   * 309+ digits, which the text limit refuses first; both must fail. */
+  /* DBL_MAX needs 309 digits, more than the 128-character text limit, so
+   * an overflowing number is refused by the limit; strtod's ERANGE check
+   * stays as a second line of defence. */
   char digits[400];
   double v = 5.0;
   memset(digits, '9', sizeof digits - 1);
   digits[sizeof digits - 1] = '\0';
   cr_expect_eq(number_parse(digits, &v), -1);
-  cr_expect_eq(number_parse(good[sizeof good / sizeof good[0] - 1].text, &v),
-               -1);
   cr_expect_eq(v, 5.0);
   /* the longest accepted text: 128 characters */
   memset(digits, '1', 128);
