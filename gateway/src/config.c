@@ -181,6 +181,13 @@ static void free_list(char **list) {
   gw_free(list);
 }
 
+/* For a list still being built, which may have NULL holes. */
+static void free_partial_list(char **list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    gw_free(list[i]);
+  gw_free(list);
+}
+
 /* A non-empty array of non-empty strings; valid(item) may reject items
  * (it may also rewrite them in place, e.g. to lower case). */
 static int set_string_list(struct loader *L, const json_t *obj,
@@ -221,7 +228,7 @@ static int set_string_list(struct loader *L, const json_t *obj,
     list[i] = gw_strdup(json_string_value(item));
     if (!list[i]) {
       cfg_out_of_memory(L->r);
-      free_list(list);
+      free_partial_list(list, n);
       return -1;
     }
     if (valid && !valid(list[i])) {
@@ -231,10 +238,7 @@ static int set_string_list(struct loader *L, const json_t *obj,
     }
   }
   if (!ok) {
-    /* bad items left NULL holes, so free_list() would stop early */
-    for (size_t i = 0; i < n; i++)
-      gw_free(list[i]);
-    gw_free(list);
+    free_partial_list(list, n);
     return -1;
   }
   free_list(*dst);
@@ -533,8 +537,12 @@ static void load_audit(struct loader *L, const json_t *root,
     if (!secret)
       return;
     L->cfg->audit_signing_key = gw_strdup(secret);
-    if (!L->cfg->audit_signing_key || !keep_secret(L->cfg, secret))
+    if (!L->cfg->audit_signing_key) {
+      cfg_secret_free(secret);
       cfg_out_of_memory(L->r);
+    } else if (!keep_secret(L->cfg, secret)) {
+      cfg_out_of_memory(L->r);
+    }
   }
 }
 
@@ -912,12 +920,9 @@ static char *directory_of(const char *path) {
     return NULL;
   real = realpath(dir, NULL);
   if (real) {
-    char *copy = gw_strdup(real);
+    gw_free(dir);
+    dir = gw_strdup(real);
     free(real); /* from libc, not gw_alloc */
-    if (copy) {
-      gw_free(dir);
-      dir = copy;
-    }
   }
   return dir;
 }

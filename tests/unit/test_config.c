@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
+#include "gw_alloc.h"
 #include "json_locate.h"
 #include "test_support.h"
 
@@ -900,4 +901,35 @@ Test(config, resolve_secret_by_source_id_path) {
   cr_expect_eq(n, 1);
   config_free(cfg);
   unsetenv("GW_TEST_RESOLVE");
+}
+
+/* ---- allocation failures ------------------------------------------------ */
+
+Test(config, every_allocation_failure_is_clean) {
+  int failed = 0, loaded = 0;
+  cr_assert_eq(setenv("GW_TEST_SIGNING_KEY", "k", 1), 0);
+  for (unsigned long n = 1; n < 400; n++) {
+    struct gw_config *cfg = NULL;
+    int rc;
+    err[0] = '\0';
+    gw_alloc_fail_at(n);
+    rc = config_load(fixture("full.json"), 0, &cfg, err, sizeof err);
+    gw_alloc_fail_at(0);
+    if (rc == 0) {
+      /* a load that succeeds must be complete, not silently thinned */
+      cr_assert_eq(cfg->source_count, 2);
+      cr_assert_not_null(cfg->sources[1].allowed_hosts[1]);
+      cr_assert_not_null(cfg->exports[0].name);
+      cr_assert_not_null(cfg->audit_signing_key);
+      loaded++;
+    } else {
+      cr_assert_null(cfg);
+      cr_assert(err[0] != '\0', "allocation %lu failed without a message", n);
+      failed++;
+    }
+    config_free(cfg);
+  }
+  cr_expect_gt(failed, 20);
+  cr_expect_gt(loaded, 0); /* the sweep went past the last allocation */
+  unsetenv("GW_TEST_SIGNING_KEY");
 }
