@@ -115,8 +115,10 @@ static int xml_begin(FILE *out, const struct gw_export_options *opt,
     return -1;
   }
   st = gw_calloc(1, sizeof *st);
-  if (st == NULL)
-    return failed("feed (out of memory)");
+  if (st == NULL) {
+    export_set_error("out of memory starting the XML feed");
+    return -1;
+  }
   st->with_provenance = opt->with_provenance;
   st->out = out;
   buffer = xmlOutputBufferCreateFile(out, NULL);
@@ -146,9 +148,11 @@ out:
 
 static int check_member(const char *dimension, const char *member, void *user) {
   (void)user;
+  /* The offending text is not echoed: it would carry the same control
+   * character into the log. */
   if (!xml_text_ok(dimension) || !xml_text_ok(member)) {
-    export_set_error("breakdown %s=%s contains characters XML cannot carry",
-                     dimension, member);
+    export_set_error("a breakdown dimension or member contains characters "
+                     "XML cannot carry");
     return -1;
   }
   return 0;
@@ -167,19 +171,30 @@ static int put_member(const char *dimension, const char *member, void *user) {
 }
 
 static int check_xml_row(const struct gw_observation *obs) {
-  const char *texts[] = {obs->indicator,      obs->area,        obs->period,
-                         obs->unit,           obs->source_id,   obs->plugin,
-                         obs->dataset,        obs->source_code, obs->fetched_at,
-                         obs->payload_sha256, obs->span_id};
+  const struct {
+    const char *name, *text;
+  } fields[] = {
+      {"indicator", obs->indicator},   {"area", obs->area},
+      {"period", obs->period},         {"unit", obs->unit},
+      {"source_id", obs->source_id},   {"plugin", obs->plugin},
+      {"dataset", obs->dataset},       {"source_code", obs->source_code},
+      {"fetched_at", obs->fetched_at}, {"payload_sha256", obs->payload_sha256},
+      {"span_id", obs->span_id}};
   if (export_check_observation(obs) != 0)
     return -1;
-  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-    if (!xml_text_ok(texts[i])) {
-      export_set_error("observation %s/%s/%s: \"%s\" contains characters "
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    if (xml_text_ok(fields[i].text))
+      continue;
+    /* The first three identify the row, and are clean when i >= 3. */
+    if (i < 3)
+      export_set_error("observation field %s contains characters XML "
+                       "cannot carry",
+                       fields[i].name);
+    else
+      export_set_error("observation %s/%s/%s: field %s contains characters "
                        "XML cannot carry",
-                       obs->indicator, obs->area, obs->period, texts[i]);
-      return -1;
-    }
+                       obs->indicator, obs->area, obs->period, fields[i].name);
+    return -1;
   }
   return export_breakdown_each(obs->breakdown, check_member, NULL);
 }

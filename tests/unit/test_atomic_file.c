@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "gw_alloc.h"
 #include "test_support.h"
 
 static const char *tmpdir;
@@ -208,4 +209,26 @@ Test(atomic_file, bad_paths) {
   cr_assert_not_null(strstr(err, "directory"), "%s", err);
   cr_assert_null(f);
   cr_assert_neq(atomic_file_commit(NULL, err, sizeof err), 0);
+}
+
+/* Every allocation of atomic_file_open can fail without leaving a file. */
+Test(atomic_file, allocation_failures_leave_nothing) {
+  const char *path = ts_path(tmpdir, "feed.json");
+  char err[512] = "";
+  int failures = 0;
+  for (unsigned long nth = 1; nth <= 10; nth++) {
+    struct gw_atomic_file *f = NULL;
+    gw_alloc_fail_at(nth);
+    int rc = atomic_file_open(path, &f, err, sizeof err);
+    gw_alloc_fail_at(0);
+    if (rc != 0) {
+      failures++;
+      cr_assert_null(f);
+      cr_assert_not_null(strstr(err, "out of memory"), "%s", err);
+    } else {
+      atomic_file_abort(f);
+    }
+    cr_assert_eq(count_entries(tmpdir), 0, "file left after failure %lu", nth);
+  }
+  cr_assert_geq(failures, 3, "expected at least 3 allocations to fail");
 }

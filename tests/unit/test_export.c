@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "gw_alloc.h"
 #include "store.h"
 #include "test_support.h"
 #include "text.h"
@@ -479,7 +480,27 @@ Test(export, bad_rows_are_refused_by_every_writer) {
   /* XML 1.0 cannot carry a C0 control character at all */
   bad = rows[ROW_PLAIN];
   text_copy(bad.source_code, sizeof bad.source_code, "bell\x07");
+  assert_row_refused(&export_xml_writer, &bad,
+                     "field source_code contains characters XML cannot carry");
+  bad = rows[ROW_PLAIN];
+  text_copy(bad.breakdown, sizeof bad.breakdown, "{\"age\":\"a\\u0001b\"}");
   assert_row_refused(&export_xml_writer, &bad, "XML cannot carry");
+  /* ...which JSON escapes and CSV carries as it is */
+  {
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&buf, &size);
+    struct gw_export_options opt;
+    void *state = NULL;
+    test_options(&opt, GW_FORMAT_JSON);
+    cr_assert_eq(export_json_writer.begin(out, &opt, &state), 0);
+    cr_assert_eq(export_json_writer.row(state, &bad), 0, "%s",
+                 export_last_error());
+    cr_assert_eq(export_json_writer.end(state, 1), 0);
+    fclose(out);
+    cr_assert_not_null(strstr(buf, "\"breakdown\":{\"age\":\"a\\u0001b\"}"));
+    free(buf);
+  }
 }
 
 /* A refused row leaves nothing behind: the feed stays valid. */
@@ -1178,4 +1199,27 @@ Test(export, export_to_file_failure_keeps_old_feed) {
   cr_assert_not_null(strstr(err, "rename"), "%s", err);
   cr_assert_eq(count_dir_entries(tmpdir), entries, "temporary file left");
   store_close(store);
+}
+
+/* Allocation failure while starting a feed is a clean error. */
+Test(export, allocation_failure_is_an_error) {
+  const struct gw_export_writer *writers[] = {
+      &export_json_writer, &export_xml_writer, &export_csv_writer};
+  struct gw_export_options opt;
+  test_options(&opt, GW_FORMAT_JSON);
+  for (size_t i = 0; i < 3; i++) {
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&buf, &size);
+    void *state = NULL;
+    cr_assert_not_null(out);
+    gw_alloc_fail_at(1);
+    cr_assert_neq(writers[i]->begin(out, &opt, &state), 0);
+    gw_alloc_fail_at(0);
+    cr_assert_null(state);
+    cr_assert_not_null(strstr(export_last_error(), "out of memory"), "%s",
+                       export_last_error());
+    fclose(out);
+    free(buf);
+  }
 }
