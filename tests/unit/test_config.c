@@ -933,3 +933,28 @@ Test(config, every_allocation_failure_is_clean) {
   cr_expect_gt(loaded, 0); /* the sweep went past the last allocation */
   unsetenv("GW_TEST_SIGNING_KEY");
 }
+
+/* The example in docs/configuration.md must stay a valid config. */
+Test(config, documented_example_loads) {
+  struct gw_config *cfg = NULL;
+  char doc_path[1024];
+  char *doc, *start, *end;
+  snprintf(doc_path, sizeof doc_path, "%s/docs/configuration.md",
+           ts_source_dir());
+  doc = ts_read_file(doc_path, NULL);
+  cr_assert_not_null(doc, "cannot read %s", doc_path);
+  start = strstr(doc, "## Example\n\n```json\n");
+  cr_assert_not_null(start, "no example section in %s", doc_path);
+  start += strlen("## Example\n\n```json\n");
+  end = strstr(start, "```");
+  cr_assert_not_null(end);
+  *end = '\0';
+  cr_assert_eq(setenv("GATEWAY_SIGNING_KEY", "doc-key", 1), 0);
+  cr_assert_eq(load_text(start, 0, &cfg), 0, "%s", err);
+  unsetenv("GATEWAY_SIGNING_KEY");
+  cr_expect_eq(cfg->source_count, 2);
+  cr_expect_eq(cfg->export_count, 2);
+  cr_expect_str_eq(cfg->audit_path, "/var/lib/gateway/exchange.log");
+  config_free(cfg);
+  free(doc);
+}
