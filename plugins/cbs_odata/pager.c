@@ -123,6 +123,7 @@ gw_result cbs_page_through(struct cbs_ctx *ctx, struct gw_run *run,
                      "%s: nextLink loop: page %llu links back to an already "
                      "fetched page",
                      current.data, (unsigned long long)stats->pages);
+      rc = GW_FAIL;
       goto out;
     }
     if ((int64_t)stats->pages >= ctx->max_pages) {
@@ -130,6 +131,7 @@ gw_result cbs_page_through(struct cbs_ctx *ctx, struct gw_run *run,
                      "%s: more than max_pages=%lld pages; stopping (raise "
                      "params.max_pages if the table really is that long)",
                      current.data, (long long)ctx->max_pages);
+      rc = GW_FAIL;
       goto out;
     }
     if (seen_add(&seen, h) != 0)
