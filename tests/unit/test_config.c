@@ -3,6 +3,7 @@
  * and every kind of mistake is reported with file, line and key path.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -620,15 +621,34 @@ Test(config, secret_file_problems) {
                  "audit.signing_key: missing required key \"file\"");
 }
 
-Test(config, group_readable_secret_file_still_loads) {
+static void setup_capture_stderr(void) {
+  setup();
+  cr_redirect_stderr();
+}
+
+/* Everything written to stderr so far (accumulated across calls). */
+static int stderr_contains(const char *needle) {
+  static char buf[8192];
+  static size_t used;
+  FILE *f = cr_get_redirected_stderr();
+  fflush(stderr);
+  used += fread(buf + used, 1, sizeof buf - 1 - used, f);
+  buf[used] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
+Test(config, group_readable_secret_file_warns_but_loads,
+     .init = setup_capture_stderr) {
   struct gw_config *cfg = NULL;
-  /* a warning on stderr, not an error: operators fix modes at their pace */
+  /* a warning, not an error: operators fix modes at their own pace */
   write_file_mode(in_tmp("open.key"), "v", 0644);
   cr_assert_eq(load_text("{ \"audit\": { \"signing_key\": "
                          "{ \"file\": \"open.key\" } } }",
                          0, &cfg),
                0, "%s", err);
   cr_expect_str_eq(cfg->audit_signing_key, "v");
+  cr_expect(stderr_contains("audit.signing_key.file: secret file "));
+  cr_expect(stderr_contains("is accessible by group or others (mode 0644)"));
   config_free(cfg);
 }
 
