@@ -1,27 +1,12 @@
 #include "app.h"
 #include "diag.h"
+#include "fsutil.h"
 #include "gw_alloc.h"
 #include "text.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int ensure_dir(const char *path) {
-  char buf[4096];
-  char *p;
-  if (text_copy(buf, sizeof buf, path) != 0)
-    return -1;
-  for (p = buf + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    mkdir(buf, 0750);
-    *p = '/';
-  }
-  mkdir(buf, 0750);
-  return 0;
-}
 
 static int open_config(struct gw_app *app, const char *path) {
   static char err[GW_CONFIG_ERR_MAX];
@@ -40,9 +25,12 @@ static int open_config(struct gw_app *app, const char *path) {
 
 static int open_store(struct gw_app *app) {
   char path[4096], err[GW_ERR_MAX];
-  if (ensure_dir(app->cfg->data_dir) != 0 ||
-      text_format(path, sizeof path, "%s/gateway.db", app->cfg->data_dir) !=
-          0) {
+  if (fs_mkdirs(app->cfg->data_dir, 0750, err, sizeof err) != 0) {
+    fprintf(stderr, "gateway: data_dir: %s\n", err);
+    return -1;
+  }
+  if (text_format(path, sizeof path, "%s/gateway.db", app->cfg->data_dir) !=
+      0) {
     fprintf(stderr, "gateway: data_dir %s: path too long\n",
             app->cfg->data_dir);
     return -1;
@@ -55,14 +43,7 @@ static int open_store(struct gw_app *app) {
 }
 
 static int open_xlog(struct gw_app *app) {
-  char err[1024], dir[4096];
-  char *slash;
-  text_copy(dir, sizeof dir, app->cfg->audit_path);
-  slash = strrchr(dir, '/');
-  if (slash && slash != dir) {
-    *slash = '\0';
-    ensure_dir(dir);
-  }
+  char err[1024];
   if (xlog_open(app->cfg->audit_path, &app->xlog, err, sizeof err) != 0) {
     fprintf(stderr, "gateway: %s\n", err);
     return -1;

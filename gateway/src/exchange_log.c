@@ -5,6 +5,7 @@
  * docs/exchange-log.md; keep the two in step.
  */
 #include "exchange_log.h"
+#include "fsutil.h"
 #include "digest.h"
 #include "gw_alloc.h"
 #include "text.h"
@@ -112,39 +113,7 @@ static void unlock_file(int fd) {
 
 /* mkdir -p of the directory part of path. */
 static int make_parent_dirs(const char *path, struct err_sink *e) {
-  char *dir = gw_strdup(path);
-  char *slash;
-  int rc = -1;
-  if (!dir) {
-    (void)text_format(e->buf, e->size, "out of memory opening %s", path);
-    goto out;
-  }
-  slash = strrchr(dir, '/');
-  if (!slash || slash == dir) {
-    rc = 0;
-    goto out;
-  }
-  *slash = '\0';
-  for (char *p = dir + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-      (void)text_format(e->buf, e->size, "cannot create directory %s: %s", dir,
-                        strerror(errno));
-      goto out;
-    }
-    *p = '/';
-  }
-  if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-    (void)text_format(e->buf, e->size, "cannot create directory %s: %s", dir,
-                      strerror(errno));
-    goto out;
-  }
-  rc = 0;
-out:
-  gw_free(dir);
-  return rc;
+  return fs_mkdirs_parent(path, 0750, e->buf, e->size);
 }
 
 /* A newly created log only survives a crash once its directory entry is on

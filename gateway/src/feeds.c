@@ -2,6 +2,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "digest.h"
+#include "fsutil.h"
 #include "text.h"
 #include <stdio.h>
 #include <sys/stat.h>
@@ -77,7 +78,9 @@ static int publish_one(struct gw_app *app, const struct gw_export_config *e,
   opt.generated_at = now;
   opt.feed_name = e->name;
   opt.gateway_version = GW_VERSION;
-  rc = export_to_file(app->store, &q, &opt, e->path, &count, err, sizeof err);
+  rc = fs_mkdirs_parent(e->path, 0755, err, sizeof err);
+  if (rc == 0)
+    rc = export_to_file(app->store, &q, &opt, e->path, &count, err, sizeof err);
   if (rc == 0 && file_digest(e->path, sha, &bytes) != 0) {
     text_format(err, sizeof err, "cannot read back %s", e->path);
     rc = -1;
