@@ -32,6 +32,8 @@ command -v openssl >/dev/null || {
 OUTDIR=$1
 mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
+# Should OUTDIR ever sit inside a work tree, git still ignores the keys.
+[[ -f $OUTDIR/.gitignore ]] || printf '*\n' >"$OUTDIR/.gitignore"
 umask 077
 
 # Everything is built in a staging dir inside OUTDIR and moved into place

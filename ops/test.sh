@@ -19,6 +19,7 @@
 #   GW_FUZZ_SECONDS   per harness, default 10
 #   GW_VALGRIND_UNIT  1 (default) or 0
 #   GW_SKIP_DEPS=1    do not check/install Debian packages
+#   GW_BUILD_ROOT     where the build dirs go, default the source root
 #
 # Exit status: 0 when every selected stage passed (or was skipped because
 # there is nothing for it yet), 1 otherwise.
@@ -33,6 +34,7 @@ STAGES=${GW_TEST_STAGES:-gcc clang asan valgrind fuzz}
 JOBS=${GW_JOBS:-$(nproc 2>/dev/null || echo 2)}
 FUZZ_SECONDS=${GW_FUZZ_SECONDS:-10}
 VALGRIND_UNIT=${GW_VALGRIND_UNIT:-1}
+BUILD_ROOT=${GW_BUILD_ROOT:-$ROOT}
 KNOWN_STAGES=" gcc clang asan valgrind fuzz "
 
 VALGRIND_CMD="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet"
@@ -56,17 +58,17 @@ skip() {
 configure() { # BUILD_DIR [cmake args...]
   local dir=$1
   shift
-  cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  cmake -S "$ROOT" -B "$BUILD_ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
 }
 
 build() { # BUILD_DIR
-  cmake --build "$ROOT/$1" -j "$JOBS"
+  cmake --build "$BUILD_ROOT/$1" -j "$JOBS"
 }
 
 stage_gcc() {
   configure build -DCMAKE_C_COMPILER=gcc
   build build
-  ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS"
+  ctest --test-dir "$BUILD_ROOT/build" --output-on-failure -j "$JOBS"
 }
 
 stage_clang() {
@@ -86,7 +88,7 @@ stage_asan() {
   env -u GW_WRAPPER \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS"
+    ctest --test-dir "$BUILD_ROOT/build-asan" --output-on-failure -j "$JOBS"
 }
 
 # Unit tests under valgrind. Criterion runs each test in a re-executed
@@ -94,14 +96,14 @@ stage_asan() {
 # process and any non-empty log (with --quiet: only errors) is a failure.
 valgrind_unit_tests() {
   local logs exe failed=0 log
-  logs="$ROOT/build/valgrind-logs"
+  logs="$BUILD_ROOT/build/valgrind-logs"
   rm -rf "$logs"
   mkdir -p "$logs"
-  for exe in "$ROOT"/build/tests/test_*; do
+  for exe in "$BUILD_ROOT"/build/tests/test_*; do
     [[ -f $exe && -x $exe ]] || continue
     echo "-- valgrind $(basename "$exe")"
-    GW_SOURCE_DIR="$ROOT" GW_BUILD_DIR="$ROOT/build" \
-      GW_PLUGIN_DIR="$ROOT/build/plugins" \
+    GW_SOURCE_DIR="$ROOT" GW_BUILD_DIR="$BUILD_ROOT/build" \
+      GW_PLUGIN_DIR="$BUILD_ROOT/build/plugins" \
       $VALGRIND_CMD --trace-children=yes \
       --trace-children-skip='*python*,*bash*,*openssl*,/usr/bin/*,/bin/*' \
       --log-file="$logs/$(basename "$exe").%p.log" \
@@ -125,11 +127,11 @@ stage_valgrind() {
   # Reuses (or makes) the gcc build; a no-op when the gcc stage just ran.
   configure build -DCMAKE_C_COMPILER=gcc >/dev/null
   build build
-  count=$(ctest --test-dir "$ROOT/build" -N -L integration |
+  count=$(ctest --test-dir "$BUILD_ROOT/build" -N -L integration |
     sed -n 's/^Total Tests: //p')
   if [[ ${count:-0} -gt 0 ]]; then
     GW_WRAPPER="$VALGRIND_CMD" \
-      ctest --test-dir "$ROOT/build" -L integration --output-on-failure \
+      ctest --test-dir "$BUILD_ROOT/build" -L integration --output-on-failure \
       -j "$JOBS"
   else
     echo "no integration tests registered"
@@ -141,8 +143,27 @@ stage_valgrind() {
   fi
 }
 
+# fuzz_one EXE: a short libFuzzer run. New inputs go to a scratch corpus
+# (the first directory); the committed seed corpus is only read.
+fuzz_one() {
+  local exe=$1 name seed work
+  name=$(basename "$exe")
+  seed="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
+  work="$BUILD_ROOT/build-fuzz/corpus/$name"
+  mkdir -p "$work"
+  echo "-- $name (${FUZZ_SECONDS}s)"
+  local -a dirs=("$work")
+  if [[ -d $seed ]]; then
+    dirs+=("$seed")
+  else
+    echo "(no seed corpus at tests/fuzz/corpus/${name#fuzz_})"
+  fi
+  "$exe" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+    -artifact_prefix="$BUILD_ROOT/build-fuzz/artifacts/$name-" "${dirs[@]}"
+}
+
 stage_fuzz() {
-  local exe name seed work ran=0
+  local exe ran=0 failed=0
   if ! command -v clang >/dev/null; then
     skip "clang not installed (libFuzzer needs clang)"
     return 0
@@ -153,29 +174,20 @@ stage_fuzz() {
   fi
   configure build-fuzz -DCMAKE_C_COMPILER=clang -DGW_FUZZ=ON
   build build-fuzz
-  mkdir -p "$ROOT/build-fuzz/artifacts"
-  for exe in "$ROOT"/build-fuzz/tests/fuzz/fuzz_*; do
+  mkdir -p "$BUILD_ROOT/build-fuzz/artifacts"
+  for exe in "$BUILD_ROOT"/build-fuzz/tests/fuzz/fuzz_*; do
     [[ -f $exe && -x $exe ]] || continue
-    name=$(basename "$exe")
-    seed="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
-    # New inputs go to a scratch corpus (first dir); the committed seed
-    # corpus is only read.
-    work="$ROOT/build-fuzz/corpus/$name"
-    mkdir -p "$work"
-    echo "-- $name (${FUZZ_SECONDS}s)"
-    if [[ -d $seed ]]; then
-      "$exe" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
-        -artifact_prefix="$ROOT/build-fuzz/artifacts/$name-" "$work" "$seed"
-    else
-      echo "(no seed corpus at tests/fuzz/corpus/${name#fuzz_})"
-      "$exe" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
-        -artifact_prefix="$ROOT/build-fuzz/artifacts/$name-" "$work"
-    fi
     ran=$((ran + 1))
+    # Keep going after a finding so one run reports every harness.
+    if ! fuzz_one "$exe"; then
+      echo "FAILED: $(basename "$exe") (artifacts in build-fuzz/artifacts)"
+      failed=1
+    fi
   done
   if [[ $ran -eq 0 ]]; then
     skip "no fuzz_* harness was built"
   fi
+  return "$failed"
 }
 
 run_stage() {
