@@ -34,6 +34,7 @@ struct cfg_report {
   char *buf;
   size_t size;
   size_t used;
+  size_t start; /* where this report's own lines begin in buf */
   int count;
   int truncated;
   int oom; /* an allocation failed somewhere; the load fails */
@@ -47,7 +48,9 @@ void cfg_error(struct cfg_report *r, const struct cfg_path *at, const char *fmt,
 void cfg_warn(const struct cfg_report *r, const struct cfg_path *at,
               const char *fmt, ...) GW_PRINTF_LIKE(3, 4);
 void cfg_out_of_memory(struct cfg_report *r);
-/* Adds "(N more errors not shown)" when lines did not fit. */
+/* Orders this report's lines by line number (so they read top to bottom
+ * like the file) and adds "(N more errors not shown)" when lines did not
+ * fit. */
 void cfg_report_finish(struct cfg_report *r);
 
 /* "a string", "an integer", ... for "expected X, got Y" messages. */

@@ -7,6 +7,8 @@
  */
 #include "config_internal.h"
 #include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +109,7 @@ void cfg_report_init(struct cfg_report *r, const char *file, const char *text,
       r->used = strnlen(buf, size - 1);
     buf[r->used] = '\0';
   }
+  r->start = r->used;
 }
 
 /* "<file>:<line>: <key>: <message>" into line. */
@@ -173,9 +176,81 @@ void cfg_out_of_memory(struct cfg_report *r) {
   r->oom = 1;
 }
 
+struct report_line {
+  const char *text;
+  size_t len;
+  long line; /* LONG_MAX when the message has no line */
+  size_t order;
+};
+
+static int by_line(const void *a, const void *b) {
+  const struct report_line *x = a, *y = b;
+  if (x->line != y->line)
+    return x->line < y->line ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The number after "<file>:" in a composed line. */
+static long line_number(const struct cfg_report *r, const char *text) {
+  const char *file = r->file ? r->file : "<config>";
+  size_t flen = strlen(file);
+  long n = 0;
+  const char *p;
+  if (strncmp(text, file, flen) != 0 || text[flen] != ':')
+    return LONG_MAX;
+  p = text + flen + 1;
+  if (*p < '0' || *p > '9')
+    return LONG_MAX;
+  while (*p >= '0' && *p <= '9' && n < LONG_MAX / 10)
+    n = n * 10 + (*p++ - '0');
+  return n;
+}
+
+/* Best effort: when memory is short the lines stay in discovery order. */
+static void sort_lines(struct cfg_report *r) {
+  char *seg = r->buf + r->start + (r->start > 0 ? 1 : 0);
+  size_t seg_len, count = 1, i = 0, out = 0;
+  struct report_line *lines = NULL;
+  char *copy = NULL;
+  if (r->used <= r->start + 1)
+    return;
+  seg_len = (size_t)(r->buf + r->used - seg);
+  for (size_t k = 0; k < seg_len; k++)
+    count += seg[k] == '\n';
+  lines = gw_calloc(count, sizeof *lines);
+  copy = gw_malloc(seg_len + 1);
+  if (!lines || !copy)
+    goto out;
+  memcpy(copy, seg, seg_len + 1);
+  for (char *p = copy; i < count; i++) {
+    char *nl = strchr(p, '\n');
+    lines[i].text = p;
+    lines[i].len = nl ? (size_t)(nl - p) : strlen(p);
+    lines[i].order = i;
+    if (nl)
+      *nl = '\0';
+    lines[i].line = line_number(r, p);
+    p = nl ? nl + 1 : p + lines[i].len;
+  }
+  qsort(lines, count, sizeof *lines, by_line);
+  for (i = 0; i < count; i++) {
+    if (i > 0)
+      seg[out++] = '\n';
+    memcpy(seg + out, lines[i].text, lines[i].len);
+    out += lines[i].len;
+  }
+  seg[out] = '\0';
+out:
+  gw_free(lines);
+  gw_free(copy);
+}
+
 void cfg_report_finish(struct cfg_report *r) {
   char note[TRUNCATION_RESERVE];
-  if (!r->truncated || !r->buf || r->size == 0)
+  if (!r->buf || r->size == 0)
+    return;
+  sort_lines(r);
+  if (!r->truncated)
     return;
   if (text_format(note, sizeof note, "%s(%d more errors not shown)",
                   r->used > 0 ? "\n" : "", r->truncated) == 0 &&

@@ -527,6 +527,19 @@ Test(config, all_errors_are_collected) {
   cr_expect_eq(count_lines(err), (int)(sizeof needles / sizeof needles[0]),
                "%s", err);
   cr_expect_null(strstr(err, "hunter2"), "secret leaked: %s", err);
+  /* reported top to bottom, like the file reads */
+  {
+    long previous = 0;
+    for (const char *p = err; p;
+         p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+      const char *colon = strstr(p, ".json:");
+      long line;
+      cr_assert_not_null(colon);
+      line = strtol(colon + 6, NULL, 10);
+      cr_expect_geq(line, previous, "out of order:\n%s", err);
+      previous = line;
+    }
+  }
 }
 
 Test(config, errors_beyond_the_buffer_are_counted) {
