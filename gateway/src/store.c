@@ -23,6 +23,10 @@
 #include <string.h>
 
 #define STORE_BUSY_TIMEOUT_MS 10000
+/* Commits of different sources are serialised and one of a large table
+ * can take tens of seconds; a fully staged run waits rather than being
+ * thrown away because another run was committing. */
+#define STORE_COMMIT_WAIT_MS 600000
 #define STORE_BATCH_ROWS 10000u
 #define STORE_MAX_LIST 500
 #define STORE_SQL_MAX 8192
@@ -636,6 +640,10 @@ int store_run_commit(struct gw_store_run *run, const char *commit_time,
   }
   if (batch_close(run, err, err_size) != 0)
     goto out;
+  if (sqlite3_busy_timeout(run->db, STORE_COMMIT_WAIT_MS) != SQLITE_OK) {
+    say_sqlite(err, err_size, "commit", run->db, run->path);
+    goto out;
+  }
   if (exec_sql(run->db, "BEGIN IMMEDIATE", "commit: begin", run->path, err,
                err_size) != 0)
     goto out;
