@@ -200,9 +200,9 @@ struct cbs_cell;
 /* ---- figures to read (topics.c) --------------------------------------- */
 
 struct cbs_topic {
-  char *column;  /* v3 column key ("Eenzaam_27") or v4 measure code */
-  char *code;    /* source_code: the column's stem, or the measure code */
-  int numeric;   /* 0 for String topics (Gemeentenaam_1, ...) */
+  char *column; /* v3 column key ("Eenzaam_27") or v4 measure code */
+  char *code;   /* source_code: the column's stem, or the measure code */
+  int numeric;  /* 0 for String topics (Gemeentenaam_1, ...) */
 };
 
 struct cbs_topics {
@@ -296,8 +296,7 @@ gw_result cbs_v4_run(struct cbs_ctx *ctx, struct gw_run *run);
 
 extern const struct gw_config_key cbs_odata_config_keys[];
 gw_result cbs_odata_init(const struct gw_host_api *host,
-                         const struct gw_plugin_config *config,
-                         void **ctx_out);
+                         const struct gw_plugin_config *config, void **ctx_out);
 gw_result cbs_odata_run(void *ctx, struct gw_run *run);
 void cbs_odata_destroy(void *ctx);
 

@@ -121,8 +121,10 @@ gw_result cbs_symbols_init(struct cbs_symbols *symbols,
 
     if (host->config_entry(config, "markers", i, &marker, &status_name) != 0 ||
         !marker || !status_name) {
-      host->log(NULL, GW_LOG_ERROR, "cbs_odata: params.markers entry %zu is "
-                "not a \"marker\": \"status\" pair", i);
+      host->log(NULL, GW_LOG_ERROR,
+                "cbs_odata: params.markers entry %zu is "
+                "not a \"marker\": \"status\" pair",
+                i);
       return GW_FAIL;
     }
     if (cbs_status_from_name(status_name, &status) != 0) {

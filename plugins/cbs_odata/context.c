@@ -5,6 +5,7 @@
  */
 #include "cbs_odata.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,8 @@ const char *cbs_breakdown_name(const struct cbs_ctx *ctx, const char *key) {
         name && value && strcmp(name, key) == 0)
       return value;
   }
-  for (i = 0; i < sizeof default_breakdown_names /
-                      sizeof default_breakdown_names[0];
+  for (i = 0;
+       i < sizeof default_breakdown_names / sizeof default_breakdown_names[0];
        i++)
     if (strcmp(default_breakdown_names[i].key, key) == 0)
       return default_breakdown_names[i].name;
@@ -81,8 +82,8 @@ static void ctx_free(struct cbs_ctx *ctx) {
 static gw_result set_url(struct cbs_ctx *ctx, const char *url) {
   size_t len;
 
-  if (!url || (strncmp(url, "https://", 8) != 0 &&
-               strncmp(url, "http://", 7) != 0)) {
+  if (!url ||
+      (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
     ctx->host->log(NULL, GW_LOG_ERROR,
                    "cbs_odata: url \"%s\" must be an absolute https:// URL of "
                    "a table, e.g. https://opendata.cbs.nl/ODataFeed/odata/"
@@ -125,8 +126,8 @@ static gw_result set_protocol(struct cbs_ctx *ctx, const char *protocol) {
 }
 
 static gw_result set_dataset(struct cbs_ctx *ctx, const char *dataset) {
-  ctx->dataset = dataset && *dataset ? strdup(dataset)
-                                     : cbs_last_path_segment(ctx->url);
+  ctx->dataset =
+      dataset && *dataset ? strdup(dataset) : cbs_last_path_segment(ctx->url);
   if (!ctx->dataset) {
     ctx->host->log(NULL, GW_LOG_ERROR,
                    "cbs_odata: cannot tell the dataset id from url \"%s\"; "
@@ -176,6 +177,10 @@ gw_result cbs_odata_init(const struct gw_host_api *host,
   const char *filter;
 
   *ctx_out = NULL;
+  if (!GW_HOST_HAS(host, indicator_for)) {
+    free(ctx);
+    return GW_FAIL; /* a host older than ABI 1 cannot even log */
+  }
   if (!ctx) {
     host->log(NULL, GW_LOG_ERROR, "cbs_odata: out of memory");
     return GW_FAIL;

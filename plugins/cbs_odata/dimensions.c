@@ -169,8 +169,8 @@ gw_result cbs_dim_add_member(struct cbs_dimension *dim, const json_t *row,
   dim->member_count++;
   return GW_OK;
 oom:
-  host->log(run, GW_LOG_ERROR, "%s: out of memory for the members of %s",
-            where, dim->key);
+  host->log(run, GW_LOG_ERROR, "%s: out of memory for the members of %s", where,
+            dim->key);
   return GW_FAIL;
 }
 

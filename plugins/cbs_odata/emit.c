@@ -76,8 +76,7 @@ int cbs_row_keys_read(struct cbs_ctx *ctx, struct gw_run *run,
     case CBS_DIM_MARGES:
       if (cbs_marges_component(key, &out->component) != 0) {
         reject_row(ctx, run, where,
-                   "Marges key \"%s\" is not MW00000, MOG0095 or MBG0095",
-                   key);
+                   "Marges key \"%s\" is not MW00000, MOG0095 or MBG0095", key);
         return -1;
       }
       break;
@@ -133,8 +132,8 @@ gw_result cbs_dims_check(struct cbs_ctx *ctx, struct gw_run *run,
 
   for (i = 0; i < dims->count; i++) {
     struct cbs_dimension *dim = &dims->items[i];
-    int *seen = dim->role == CBS_DIM_GEO    ? &have_geo
-                : dim->role == CBS_DIM_TIME ? &have_time
+    int *seen = dim->role == CBS_DIM_GEO      ? &have_geo
+                : dim->role == CBS_DIM_TIME   ? &have_time
                 : dim->role == CBS_DIM_MARGES ? &have_marges
                                               : NULL;
     if (!seen)

@@ -24,8 +24,9 @@ struct v3_state {
 
 static int is_numeric_datatype(const char *datatype) {
   static const char *const numeric[] = {
-      "Double", "Float",   "Decimal",   "Long",      "Integer", "Integer32",
-      "Integer64", "Int16", "Int32", "Int64", "Short", "Byte", NULL};
+      "Double",    "Float",     "Decimal", "Long",  "Integer",
+      "Integer32", "Integer64", "Int16",   "Int32", "Int64",
+      "Short",     "Byte",      NULL};
   size_t i;
 
   if (!datatype)
@@ -164,8 +165,7 @@ static gw_result data_row(void *opaque, struct gw_run *run, const json_t *row,
 
     if (!value) {
       char reason[160];
-      snprintf(reason, sizeof reason, "no column %s in the row",
-               topic->column);
+      snprintf(reason, sizeof reason, "no column %s in the row", topic->column);
       ctx->host->reject(run, where, reason);
       st->rejected++;
       continue;
@@ -206,8 +206,8 @@ gw_result cbs_v3_run(struct cbs_ctx *ctx, struct gw_run *run) {
     rc = GW_FAIL;
     goto out;
   }
-  rc = cbs_page_through(ctx, run, url.data, V3_NEXT_LINK, data_row, &st,
-                        &stats);
+  rc =
+      cbs_page_through(ctx, run, url.data, V3_NEXT_LINK, data_row, &st, &stats);
   ctx->host->log(run, rc == GW_OK ? GW_LOG_INFO : GW_LOG_WARN,
                  "%s: %llu pages, %llu rows, %zu topics, %llu observations "
                  "emitted, %llu rows/cells rejected%s",

@@ -101,8 +101,7 @@ static gw_result fetch_list(struct v4_state *st, struct gw_run *run,
   gw_result rc = GW_FAIL;
 
   if (cbs_buf_printf(&url, "%s/%s", st->ctx->url, entity_set) == 0)
-    rc = cbs_page_through(st->ctx, run, url.data, V4_NEXT_LINK, fn, st,
-                          &stats);
+    rc = cbs_page_through(st->ctx, run, url.data, V4_NEXT_LINK, fn, st, &stats);
   else
     st->ctx->host->log(run, GW_LOG_ERROR, "%s: out of memory", st->ctx->url);
   cbs_buf_free(&url);
@@ -173,8 +172,9 @@ static int build_data_url(const struct v4_state *st, struct cbs_buf *url) {
       goto out;
   if (by_measure && cbs_buf_append(&filter, ")") != 0)
     goto out;
-  if (ctx->filter && cbs_buf_printf(&filter, "%s(%s)", filter.len ? " and " : "",
-                                    ctx->filter) != 0)
+  if (ctx->filter &&
+      cbs_buf_printf(&filter, "%s(%s)", filter.len ? " and " : "",
+                     ctx->filter) != 0)
     goto out;
   if (cbs_buf_printf(url, "%s/Observations", ctx->url) != 0)
     goto out;
@@ -283,8 +283,7 @@ gw_result cbs_v4_run(struct cbs_ctx *ctx, struct gw_run *run) {
                  "emitted, %llu of other measures skipped, %llu rejected%s",
                  ctx->dataset, (unsigned long long)stats.pages,
                  (unsigned long long)stats.rows, st.selected.count,
-                 (unsigned long long)st.emitted,
-                 (unsigned long long)st.skipped,
+                 (unsigned long long)st.emitted, (unsigned long long)st.skipped,
                  (unsigned long long)st.rejected,
                  rc == GW_OK ? "" : " (run stopped early)");
 out:

@@ -91,11 +91,10 @@ json_t *cbs_doc_values(struct cbs_ctx *ctx, struct gw_run *run,
   json_t *values = json_object_get(doc->root, "value");
 
   if (!json_is_array(values)) {
-    ctx->host->log(run, GW_LOG_ERROR,
-                   "%s: expected a \"value\" array of rows (OData), %s",
-                   doc->url,
-                   values ? "but \"value\" is not an array"
-                          : "but the document has none");
+    ctx->host->log(
+        run, GW_LOG_ERROR, "%s: expected a \"value\" array of rows (OData), %s",
+        doc->url,
+        values ? "but \"value\" is not an array" : "but the document has none");
     return NULL;
   }
   return values;

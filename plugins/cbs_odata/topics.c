@@ -119,12 +119,11 @@ static gw_result find_requested(struct cbs_ctx *ctx, struct gw_run *run,
   }
   if (!hit) {
     list_columns(all, 0, &msg);
-    ctx->host->log(run, GW_LOG_ERROR, "%s of %s has no %s %s (%s: %s)", what,
-                   ctx->dataset,
-                   ctx->protocol == CBS_PROTOCOL_V4 ? "measure" : "topic",
-                   requested,
-                   ctx->protocol == CBS_PROTOCOL_V4 ? "measures" : "columns",
-                   msg.data ? msg.data : "?");
+    ctx->host->log(
+        run, GW_LOG_ERROR, "%s of %s has no %s %s (%s: %s)", what, ctx->dataset,
+        ctx->protocol == CBS_PROTOCOL_V4 ? "measure" : "topic", requested,
+        ctx->protocol == CBS_PROTOCOL_V4 ? "measures" : "columns",
+        msg.data ? msg.data : "?");
     cbs_buf_free(&msg);
     return GW_FAIL;
   }

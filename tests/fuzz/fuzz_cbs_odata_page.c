@@ -85,12 +85,14 @@ static const char *metadata_for(const char *url) {
     return v4_dimensions;
   if (strstr(url, "/PeriodenCodes"))
     return v4_periods;
-  if (strstr(url, "/T?$format=json") || strcmp(url, BASE "/odata/v1/CBS/T") == 0)
+  if (strstr(url, "/T?$format=json") ||
+      strcmp(url, BASE "/odata/v1/CBS/T") == 0)
     return fz.v4 ? v4_root : v3_root;
   return NULL;
 }
 
-static gw_result fz_fetch(struct gw_run *run, const struct gw_fetch_request *req,
+static gw_result fz_fetch(struct gw_run *run,
+                          const struct gw_fetch_request *req,
                           struct gw_payload **out) {
   struct gw_payload *p;
   const char *body = metadata_for(req->url);
@@ -135,7 +137,8 @@ static int fz_not_modified(const struct gw_payload *p) {
   return 0;
 }
 
-static gw_result fz_emit(struct gw_run *run, const struct gw_raw_observation *o) {
+static gw_result fz_emit(struct gw_run *run,
+                         const struct gw_raw_observation *o) {
   size_t i;
   volatile size_t sink = 0;
   (void)run;
@@ -170,7 +173,8 @@ static void fz_log(struct gw_run *run, gw_log_level level, const char *fmt,
   va_end(ap);
 }
 
-static const char *fz_string(const struct gw_plugin_config *c, const char *key) {
+static const char *fz_string(const struct gw_plugin_config *c,
+                             const char *key) {
   (void)c;
   if (strcmp(key, "url") == 0)
     return fz.v4 ? BASE "/odata/v1/CBS/T" : BASE "/ODataFeed/odata/T";

@@ -425,9 +425,8 @@ static inline int fake_normalise_period(const char *raw, char *out,
   return 0;
 }
 
-static inline const char *fake_indicator_for(struct gw_run *run,
-                                             const char *dataset,
-                                             const char *code) {
+static inline const char *
+fake_indicator_for(struct gw_run *run, const char *dataset, const char *code) {
   size_t i;
   (void)run;
   for (i = 0; i < fake_g->mapped_count; i++)
@@ -447,12 +446,16 @@ static inline void fake_map(struct fake_host *h, const char *dataset,
 /* The catalogue mappings of the brief (schemas/indicators.json). */
 static inline void fake_map_demo(struct fake_host *h) {
   static const char *const social[] = {
-      "BanenPer1000Inwoners",      "NettoArbeidsparticipatie",
-      "Bijstandsuitkeringen",      "ReIntegratievoorzieningen",
-      "WmoClienten",               "HuishoudensMetBijstand"};
-  static const char *const rivm[] = {
-      "ErvarenGezondheidGoedZeerGoed", "VoldoetAanBeweegrichtlijn",
-      "Overgewicht", "Eenzaam", "PsychischeKlachten", "Roker", "ZwareDrinker"};
+      "BanenPer1000Inwoners", "NettoArbeidsparticipatie",
+      "Bijstandsuitkeringen", "ReIntegratievoorzieningen",
+      "WmoClienten",          "HuishoudensMetBijstand"};
+  static const char *const rivm[] = {"ErvarenGezondheidGoedZeerGoed",
+                                     "VoldoetAanBeweegrichtlijn",
+                                     "Overgewicht",
+                                     "Eenzaam",
+                                     "PsychischeKlachten",
+                                     "Roker",
+                                     "ZwareDrinker"};
   static const char *const youth[] = {"M004521", "M004522", "M004523"};
   size_t i;
   for (i = 0; i < 6; i++)
@@ -503,8 +506,8 @@ static inline void fake_replace_text(struct fake_host *h, const char *from,
 /* init + run + destroy; returns the run result (or init's failure). */
 static inline gw_result fake_run(struct fake_host *h) {
   void *ctx = NULL;
-  gw_result rc = cbs_odata_init(&h->api, (const struct gw_plugin_config *)h,
-                                &ctx);
+  gw_result rc =
+      cbs_odata_init(&h->api, (const struct gw_plugin_config *)h, &ctx);
   if (rc != GW_OK)
     return rc;
   rc = cbs_odata_run(ctx, (struct gw_run *)h);
@@ -552,8 +555,8 @@ fake_find(const struct fake_host *h, const char *code, const char *area,
     const struct fake_obs *o = &h->obs[i];
     if (strcmp(o->source_code, code) == 0 && strcmp(o->area, area) == 0 &&
         strcmp(o->period, period) == 0 && o->component == component &&
-        (!bd_member || (o->bd_count > 0 && strcmp(o->bd_member[0],
-                                                   bd_member) == 0)))
+        (!bd_member ||
+         (o->bd_count > 0 && strcmp(o->bd_member[0], bd_member) == 0)))
       return o;
   }
   return NULL;

@@ -65,8 +65,7 @@ Test(cbs_odata_errors, next_link_to_another_host_is_refused) {
 Test(cbs_odata_errors, next_link_loop_is_detected) {
   struct fake_host *h = bad_host("BADLOOP");
   cr_assert_eq(fake_run(h), GW_FAIL);
-  cr_expect_geq(fake_log_find(h, GW_LOG_ERROR, "nextLink loop", "skip=5",
-                              NULL),
+  cr_expect_geq(fake_log_find(h, GW_LOG_ERROR, "nextLink loop", "skip=5", NULL),
                 0);
   cr_expect_eq(h->obs_count, 10 * 6, "two pages read once each");
   fake_free(h);
@@ -114,8 +113,9 @@ Test(cbs_odata_errors, unknown_period_code_is_kept_with_a_warning) {
                 GW_COMPONENT_VALUE);
   cr_assert_not_null(o);
   cr_expect_eq(o->status, GW_STATUS_UNSET);
-  cr_expect_eq(fake_log_count(h, GW_LOG_WARN, "\"2099XX99\" is not in the "
-                                              "Perioden entity set"),
+  cr_expect_eq(fake_log_count(h, GW_LOG_WARN,
+                              "\"2099XX99\" is not in the "
+                              "Perioden entity set"),
                1);
   fake_free(h);
 }
@@ -165,9 +165,9 @@ Test(cbs_odata_errors, bad_config_is_refused_at_init) {
 
   json_object_set_new(h->params, "markers", json_pack("{ss}", ".", "gone"));
   cr_expect_eq(fake_run(h), GW_FAIL);
-  cr_expect_geq(fake_log_find(h, GW_LOG_ERROR, "\"gone\" is not a status",
-                              NULL, NULL),
-                0);
+  cr_expect_geq(
+      fake_log_find(h, GW_LOG_ERROR, "\"gone\" is not a status", NULL, NULL),
+      0);
   json_object_del(h->params, "markers");
 
   snprintf(h->url, sizeof h->url, "%s",

@@ -46,8 +46,8 @@ static void count_jansson(void) {
 TestSuite(cbs_odata_memory, .init = count_jansson);
 
 static size_t peak_for_pages(int pages, size_t *observations) {
-  struct fake_host *h = fake_new("tests/fixtures/statline",
-                                 "/ODataFeed/odata/50120NED");
+  struct fake_host *h =
+      fake_new("tests/fixtures/statline", "/ODataFeed/odata/50120NED");
   gw_result rc;
   size_t peak;
   cr_assert_not_null(h);

@@ -36,8 +36,9 @@ Test(cbs_odata_v3, social_table_emits_every_mapped_topic_per_row) {
   cr_expect_geq(fake_fetched(h, "/Perioden?$format=json", NULL), 0);
   cr_expect_eq(fake_fetched(h, "/WijkenEnBuurten", NULL), -1,
                "area members are not needed");
-  cr_expect_geq(fake_fetched(h, "/TypedDataSet?$format=json&$select="
-                                "WijkenEnBuurten%2CPerioden%2C",
+  cr_expect_geq(fake_fetched(h,
+                             "/TypedDataSet?$format=json&$select="
+                             "WijkenEnBuurten%2CPerioden%2C",
                              "Bijstandsuitkeringen_6"),
                 0);
   cr_expect_geq(fake_fetched(h, "TypedDataSet?$format=json&$skip=54", NULL), 0);
@@ -106,8 +107,9 @@ Test(cbs_odata_v3, topic_resolved_by_stem_when_the_suffix_differs) {
   cr_assert_eq(fake_run(h), GW_OK);
   cr_expect_eq(h->obs_count, 80);
   cr_expect_eq(fake_count_code(h, "WmoClienten"), 80);
-  cr_expect_geq(fake_fetched(h, "$select=WijkenEnBuurten%2CPerioden%2C"
-                                "WmoClienten_93",
+  cr_expect_geq(fake_fetched(h,
+                             "$select=WijkenEnBuurten%2CPerioden%2C"
+                             "WmoClienten_93",
                              NULL),
                 0);
   fake_free(h);
@@ -132,9 +134,8 @@ Test(cbs_odata_v3, string_topic_cannot_be_requested) {
   struct fake_host *h = social_host();
   json_object_set_new(h->params, "topics", json_pack("[s]", "Gemeentenaam"));
   cr_assert_eq(fake_run(h), GW_FAIL);
-  cr_expect_geq(fake_log_find(h, GW_LOG_ERROR, "Gemeentenaam_1", "not numeric",
-                              NULL),
-                0);
+  cr_expect_geq(
+      fake_log_find(h, GW_LOG_ERROR, "Gemeentenaam_1", "not numeric", NULL), 0);
   fake_free(h);
 }
 
@@ -184,7 +185,8 @@ Test(cbs_odata_v3, markers_override_the_default_symbol_meaning) {
   struct fake_host *h = social_host();
   const struct fake_obs *o;
   json_object_set_new(h->params, "typed", json_false());
-  json_object_set_new(h->params, "markers", json_pack("{ss}", ".", "suppressed"));
+  json_object_set_new(h->params, "markers",
+                      json_pack("{ss}", ".", "suppressed"));
   cr_assert_eq(fake_run(h), GW_OK);
   o = fake_find(h, "NettoArbeidsparticipatie", "GM0384    ", "2021JJ00", NULL,
                 GW_COMPONENT_VALUE);
@@ -286,8 +288,7 @@ Test(cbs_odata_v3, max_pages_guards_the_loop) {
   if (rc != GW_FAIL)
     fake_dump_logs(h);
   cr_assert_eq(rc, GW_FAIL);
-  cr_expect_geq(fake_log_find(h, GW_LOG_ERROR, "max_pages=2", "skip=400",
-                              NULL),
+  cr_expect_geq(fake_log_find(h, GW_LOG_ERROR, "max_pages=2", "skip=400", NULL),
                 0);
   cr_expect_eq(fake_fetched(h, "skip=400", NULL), -1, "never fetched");
   fake_free(h);

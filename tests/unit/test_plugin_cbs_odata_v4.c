@@ -29,8 +29,9 @@ Test(cbs_odata_v4, auto_protocol_reads_every_observation) {
   cr_expect_geq(fake_fetched(h, YOUTH "/Dimensions", NULL), 0);
   cr_expect_geq(fake_fetched(h, YOUTH "/PeriodenCodes", NULL), 0);
   cr_expect_eq(fake_fetched(h, YOUTH "/RegioSCodes", NULL), -1);
-  cr_expect_geq(fake_fetched(h, YOUTH "/Observations?$filter=%28Measure%20eq"
-                                "%20%27M004521%27%20or%20Measure",
+  cr_expect_geq(fake_fetched(h,
+                             YOUTH "/Observations?$filter=%28Measure%20eq"
+                                   "%20%27M004521%27%20or%20Measure",
                              NULL),
                 0);
   cr_expect_geq(fake_fetched(h, "Observations?$skip=64", NULL), 0);
@@ -54,14 +55,12 @@ Test(cbs_odata_v4, value_attributes_map_to_statuses) {
   cr_expect_eq(o->has_value, 0);
   cr_expect_eq(o->status, GW_STATUS_MISSING);
   cr_expect_str_eq(o->detail, "Unknown");
-  o = fake_find(h, "M004523", "WK038401", "2020JJ00", NULL,
-                GW_COMPONENT_VALUE);
+  o = fake_find(h, "M004523", "WK038401", "2020JJ00", NULL, GW_COMPONENT_VALUE);
   cr_assert_not_null(o);
   cr_expect_eq(o->has_value, 0);
   cr_expect_eq(o->status, GW_STATUS_SUPPRESSED);
   cr_expect_str_eq(o->detail, "Confidential");
-  o = fake_find(h, "M004522", "WK038404", "2019JJ00", NULL,
-                GW_COMPONENT_VALUE);
+  o = fake_find(h, "M004522", "WK038404", "2019JJ00", NULL, GW_COMPONENT_VALUE);
   cr_assert_not_null(o);
   cr_expect_eq(o->status, GW_STATUS_IMPOSSIBLE);
   cr_expect_eq(o->has_value, 0);
@@ -82,8 +81,7 @@ Test(cbs_odata_v4, unknown_value_attribute_is_missing_and_warned_once) {
   const struct fake_obs *o;
   fake_replace_text(h, "\"Confidential\"", "\"Geheimgehouden\"");
   cr_assert_eq(fake_run(h), GW_OK);
-  o = fake_find(h, "M004523", "WK038401", "2020JJ00", NULL,
-                GW_COMPONENT_VALUE);
+  o = fake_find(h, "M004523", "WK038401", "2020JJ00", NULL, GW_COMPONENT_VALUE);
   cr_assert_not_null(o);
   cr_expect_eq(o->has_value, 0);
   cr_expect_eq(o->status, GW_STATUS_MISSING);
@@ -99,8 +97,7 @@ Test(cbs_odata_v4, markers_map_extends_the_value_attributes) {
   json_object_set_new(h->params, "markers",
                       json_pack("{ss}", "Geheimgehouden", "suppressed"));
   cr_assert_eq(fake_run(h), GW_OK);
-  o = fake_find(h, "M004523", "WK038401", "2020JJ00", NULL,
-                GW_COMPONENT_VALUE);
+  o = fake_find(h, "M004523", "WK038401", "2020JJ00", NULL, GW_COMPONENT_VALUE);
   cr_assert_not_null(o);
   cr_expect_eq(o->status, GW_STATUS_SUPPRESSED);
   cr_expect_eq(fake_log_count(h, GW_LOG_WARN, "Geheimgehouden"), 0);
@@ -114,9 +111,10 @@ Test(cbs_odata_v4, selected_measures_only) {
   cr_assert_eq(fake_run(h), GW_OK);
   cr_expect_eq(h->obs_count, 32);
   cr_expect_eq(fake_count_code(h, "M004522"), 32);
-  cr_expect_geq(fake_fetched(h, "Observations?$filter=%28Measure%20eq%20%27"
-                                "M004522%27%29%20and%20%28RegioS%20eq%20%27"
-                                "GM0384%27%29",
+  cr_expect_geq(fake_fetched(h,
+                             "Observations?$filter=%28Measure%20eq%20%27"
+                             "M004522%27%29%20and%20%28RegioS%20eq%20%27"
+                             "GM0384%27%29",
                              NULL),
                 0);
   fake_free(h);
