@@ -4,6 +4,7 @@
  * figures make no new revision, changed ones do and stay readable as-of,
  * and a large run commits in bounded memory.
  */
+#include "gw_alloc.h"
 #include "store.h"
 #include "text.h"
 #include "test_support.h"
@@ -243,6 +244,37 @@ Test(store, open_refuses_newer_schema_and_non_databases) {
   cr_expect_eq(store_open(junk, &store, err, sizeof err), -1);
   cr_expect(strstr(err, "store: open") && strstr(err, junk), "message: %s",
             err);
+}
+
+/* Every host allocation of open and run begin may fail; each failure is
+ * reported and leaves nothing behind (ASan/valgrind check the leaks). */
+Test(store, allocation_failures_are_reported_cleanly) {
+  struct gw_store *store = NULL;
+  struct gw_store_run *run = NULL;
+  char err[GW_ERR_MAX];
+  unsigned long n;
+  for (n = 1; n <= 2; n++) {
+    err[0] = '\0';
+    gw_alloc_fail_at(n);
+    cr_expect_eq(store_open(db_path, &store, err, sizeof err), -1, "n=%lu", n);
+    cr_expect(strstr(err, "out of memory"), "n=%lu: %s", n, err);
+    cr_expect_null(store);
+  }
+  gw_alloc_fail_at(0);
+  store = open_store();
+  for (n = 1; n <= 3; n++) {
+    err[0] = '\0';
+    gw_alloc_fail_at(n);
+    cr_expect_eq(store_run_begin(store, "rivm", "r1", &run, err, sizeof err),
+                 -1, "n=%lu", n);
+    cr_expect(strstr(err, "out of memory"), "n=%lu: %s", n, err);
+    cr_expect_null(run);
+  }
+  gw_alloc_fail_at(0);
+  run = begin(store, "rivm", "r1");
+  stage_value(run, "eenzaam", "GM0384", "2020", 1.0);
+  expect_counts(commit(run, "2024-01-01T00:00:00Z"), 1, 1, 0, 0);
+  store_close(store);
 }
 
 /* ---- commit and revisions ------------------------------------------------ */
