@@ -9,10 +9,17 @@
 #include <dirent.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "digest.h"
 #include "spool.h"
@@ -532,9 +539,118 @@ Test(transport, unwritable_spool_fails_clearly) {
   assert_error_has(&res, "a-file");
 }
 
-Test(transport, profile_and_version_policy_is_enforced) {
+/* A one-connection TLS server with a canned response, for headers the
+ * fixture server does not produce (an HTTP-date Retry-After, a redirect
+ * without Location). */
+struct oneshot {
+  SSL_CTX *ctx;
+  int fd;
+  int port;
+  const char *response;
+  pthread_t thread;
+};
+
+static void *oneshot_serve(void *arg) {
+  struct oneshot *o = arg;
+  char buf[4096];
+  size_t used = 0;
+  int conn = accept(o->fd, NULL, NULL);
+  SSL *ssl;
+  if (conn < 0)
+    return NULL;
+  ssl = SSL_new(o->ctx);
+  if (ssl && SSL_set_fd(ssl, conn) == 1 && SSL_accept(ssl) == 1) {
+    while (used < sizeof buf - 1) {
+      int n = SSL_read(ssl, buf + used, (int)(sizeof buf - 1 - used));
+      if (n <= 0)
+        break;
+      used += (size_t)n;
+      buf[used] = '\0';
+      if (strstr(buf, "\r\n\r\n"))
+        break;
+    }
+    SSL_write(ssl, o->response, (int)strlen(o->response));
+    SSL_shutdown(ssl);
+  }
+  SSL_free(ssl);
+  close(conn);
+  return NULL;
+}
+
+static void oneshot_start(struct oneshot *o, const char *response) {
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  socklen_t len = sizeof addr;
+  o->response = response;
+  o->ctx = SSL_CTX_new(TLS_server_method());
+  cr_assert_not_null(o->ctx);
+  cr_assert_eq(SSL_CTX_use_certificate_chain_file(
+                   o->ctx, ts_path(srv.cert_dir, "server.crt")),
+               1);
+  cr_assert_eq(SSL_CTX_use_PrivateKey_file(o->ctx,
+                                           ts_path(srv.cert_dir, "server.key"),
+                                           SSL_FILETYPE_PEM),
+               1);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  o->fd = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert_geq(o->fd, 0);
+  cr_assert_eq(bind(o->fd, (struct sockaddr *)&addr, sizeof addr), 0);
+  cr_assert_eq(listen(o->fd, 1), 0);
+  cr_assert_eq(getsockname(o->fd, (struct sockaddr *)&addr, &len), 0);
+  o->port = ntohs(addr.sin_port);
+  cr_assert_eq(pthread_create(&o->thread, NULL, oneshot_serve, o), 0);
+}
+
+static void oneshot_stop(struct oneshot *o) {
+  pthread_join(o->thread, NULL);
+  close(o->fd);
+  SSL_CTX_free(o->ctx);
+}
+
+Test(transport, retry_after_as_http_date) {
+  struct oneshot o;
+  struct gw_transport_result res;
+  char response[256], date[64], url[128];
+  time_t later = time(NULL) + 120;
+  struct tm tm;
+  cr_assert_not_null(gmtime_r(&later, &tm));
+  cr_assert_gt(strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm),
+               0);
+  cr_assert_eq(text_format(response, sizeof response,
+                           "HTTP/1.1 503 Service Unavailable\r\n"
+                           "Retry-After: %s\r\nContent-Length: 0\r\n"
+                           "Connection: close\r\n\r\n",
+                           date),
+               0);
+  oneshot_start(&o, response);
+  cr_assert_eq(text_format(url, sizeof url, "https://127.0.0.1:%d/x", o.port),
+               0);
+  cr_assert_eq(fetch(url, &res), -1);
+  oneshot_stop(&o);
+  cr_assert_eq(res.outcome, GW_RETRY, "%s", res.error);
+  cr_assert_eq(res.http_status, 503);
+  cr_assert(res.retry_after_s >= 110 && res.retry_after_s <= 120,
+            "retry_after_s %ld", res.retry_after_s);
+}
+
+Test(transport, redirect_without_location_fails) {
+  struct oneshot o;
+  struct gw_transport_result res;
+  char url[128];
+  oneshot_start(&o, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n"
+                    "Connection: close\r\n\r\n");
+  cr_assert_eq(text_format(url, sizeof url, "https://127.0.0.1:%d/x", o.port),
+               0);
+  cr_assert_eq(fetch(url, &res), -1);
+  oneshot_stop(&o);
+  cr_assert_eq(res.outcome, GW_FAIL);
+  assert_error_has(&res, "without a usable Location");
+  assert_error_has(&res, url);
+}
+
+/* No server needed: transport_new refuses before any connection. */
+Test(policy, profile_and_version_are_enforced) {
   struct gw_tls_settings tls = {.profile = GW_TLS_DIGIKOPPELING,
-                                .ca_file = srv.ca_file};
+                                .ca_file = "/nonexistent/ca.crt"};
   struct gw_transport *other = NULL;
   char err[512] = "";
   cr_assert_eq(transport_new(&tls, NULL, &other, err, sizeof err), -1);
@@ -546,6 +662,26 @@ Test(transport, profile_and_version_policy_is_enforced) {
   tls.min_tls_minor = 1;
   cr_assert_eq(transport_new(&tls, NULL, &other, err, sizeof err), -1);
   cr_assert_not_null(strstr(err, "1.1"), "%s", err);
+  cr_assert_null(other);
+}
+
+Test(policy, nonsense_limits_are_refused) {
+  struct gw_tls_settings tls = {.profile = GW_TLS_PUBLIC};
+  struct gw_transport_limits limits;
+  struct gw_transport *other = NULL;
+  char err[512] = "";
+  transport_default_limits(&limits);
+  limits.max_bytes = 0;
+  cr_assert_eq(transport_new(&tls, &limits, &other, err, sizeof err), -1);
+  cr_assert_not_null(strstr(err, "max_bytes"), "%s", err);
+  transport_default_limits(&limits);
+  limits.total_timeout_ms = 0;
+  cr_assert_eq(transport_new(&tls, &limits, &other, err, sizeof err), -1);
+  cr_assert_not_null(strstr(err, "timeouts"), "%s", err);
+  transport_default_limits(&limits);
+  cr_assert_eq(transport_new(&tls, &limits, &other, err, sizeof err), 0, "%s",
+               err);
+  transport_free(other);
 }
 
 Test(url, https_origin) {
