@@ -30,8 +30,10 @@ time, client_subject). Streaming fault responses are logged when they
 start, so a client that gives up can find its request in the log at once.
 
 The port is written to --port-file (atomically) only once the socket
-listens. SIGTERM/SIGINT stop the server; every connection thread is a
-daemon and the slow routes watch the stop flag, so nothing outlives it.
+listens. SIGTERM/SIGINT stop the server, and so does the death of the
+process that started it (unless --no-exit-with-parent); every connection
+thread is a daemon and the slow routes watch the stop flag, so nothing
+outlives it. Nothing is written to stdout, and stdout is released.
 """
 
 import argparse
@@ -600,6 +602,15 @@ def write_port_file(path, port):
     os.replace(tmp, path)
 
 
+def detach_stdout():
+    """Nothing is printed on stdout; let go of it so a caller that started
+    the server inside $(...) is not left waiting for the pipe to close."""
+    sys.stdout.flush()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--root", required=True, help="fixture directory")
@@ -613,6 +624,10 @@ def parse_args(argv):
     p.add_argument("--client-ca",
                    help="require a client certificate issued by this CA")
     p.add_argument("--tls-max", choices=("1.2", "1.3"), default="1.3")
+    p.add_argument("--no-exit-with-parent", dest="exit_with_parent",
+                   action="store_false",
+                   help="keep serving when the starting process is gone "
+                   "(default: stop, so a crashed test leaves no server)")
     p.add_argument("--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -647,8 +662,11 @@ def main(argv):
                             kwargs={"poll_interval": 0.2}, daemon=True)
     loop.start()
     write_port_file(args.port_file, server.server_address[1])
+    detach_stdout()
+    parent = os.getppid()
     while not STOP.wait(0.5):
-        pass
+        if args.exit_with_parent and parent != 1 and os.getppid() != parent:
+            break
     # No server.shutdown(): it waits a poll interval for the accept loop,
     # and every test pays that. Connection threads may sit in blocking
     # socket calls; they are daemons holding nothing worth saving (each log
