@@ -38,9 +38,14 @@ static void host_log(struct gw_run *run, gw_log_level level, const char *fmt,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (run)
+  if (run) {
     diag(level, "%s: %s", run->src->id, msg);
-  else
+    /* A plugin's own error says why better than any summary the host
+     * could write afterwards; keep the first one as the run's error. */
+    if (level >= GW_LOG_ERROR && !run->summary->error[0])
+      text_format(run->summary->error, sizeof run->summary->error, "%s: %s",
+                  run->src->id, msg);
+  } else
     diag(level, "plugin: %s", msg);
 }
 

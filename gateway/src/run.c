@@ -368,6 +368,7 @@ static void log_store(struct gw_run *run, int64_t start, int committed) {
 
 static int setup(struct gw_run *run) {
   char err[GW_CONFIG_ERR_MAX];
+  struct gw_tls_settings tls;
   const struct gw_source_config *src = run->src;
   struct gw_app *app = run->app;
   run->plugin = plugin_registry_find(app->plugins, src->plugin);
@@ -397,8 +398,13 @@ static int setup(struct gw_run *run) {
     return -1;
   }
   text_copy(run->summary->run_id, sizeof run->summary->run_id, run->trace_id);
-  if (transport_new(&app->cfg->tls, &src->limits, &run->transport, err,
-                    sizeof err) != 0 ||
+  /* The trust anchors and client identity are global; the profile and the
+   * peer identity we expect belong to the source. */
+  tls = app->cfg->tls;
+  tls.profile = src->tls_profile;
+  tls.expected_oin = src->expected_oin;
+  if (transport_new(&tls, &src->limits, &run->transport, err, sizeof err) !=
+          0 ||
       store_run_begin(app->store, src->id, run->trace_id, &run->store_run, err,
                       sizeof err) != 0) {
     run_fail(run, "%s: %s", src->id, err);

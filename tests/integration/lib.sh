@@ -44,7 +44,7 @@ it_start_server() {
   "$PYTHON" "$GW_SOURCE_DIR/tests/server/fixture_server.py" --root "$root" \
     --cert "$WORK/certs/server.crt" --key "$WORK/certs/server.key" \
     --port 0 --port-file "$WORK/$name.port" --request-log "$WORK/$name.requests" "$@" \
-    2>"$WORK/$name.server.log" &
+    >"$WORK/$name.server.log" 2>&1 </dev/null &
   SERVER_PIDS+=($!)
   for i in $(seq 1 100); do
     [ -s "$WORK/$name.port" ] && break

@@ -50,8 +50,8 @@ expect_failure() { # SOURCE NEEDLE...
 
 expect_failure bad-badjson "TypedDataSet" "line"
 expect_failure bad-badtrunc "TypedDataSet" "line"
-expect_failure bad-badhttp "only https"
-expect_failure bad-badhost "evil.example.invalid" "allowed_hosts"
+expect_failure bad-badhttp "http://127.0.0.1/" "origin"
+expect_failure bad-badhost "evil.example.invalid" "origin"
 expect_failure bad-badloop "loop"
 expect_failure bad-badnovalue "value"
 expect_failure bad-topic "Bijstandsuitkeringen"

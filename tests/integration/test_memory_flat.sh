@@ -7,7 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 
-measure() { # PAGES -> prints peak_rss_kb
+measure() { # PAGES -> sets RSS (peak_rss_kb); never call in $(...): the
+  # fixture server it starts must belong to this shell
   local pages=$1
   mkdir -p "fx$pages"
   "$PYTHON" "$GW_SOURCE_DIR/tests/fixtures/statline/generate.py" --out "fx$pages" \
@@ -21,11 +22,13 @@ measure() { # PAGES -> prints peak_rss_kb
   local got
   got=$(json_get "run$pages.json" "[r['pages'] for r in d['runs']][0]")
   [ "$got" -ge "$pages" ] || fail "expected at least $pages pages, fetched $got"
-  json_get "run$pages.json" "d['peak_rss_kb']"
+  RSS=$(json_get "run$pages.json" "d['peak_rss_kb']")
 }
 
-rss10=$(measure 10)
-rss100=$(measure 100)
+measure 10
+rss10=$RSS
+measure 100
+rss100=$RSS
 echo "peak RSS: 10 pages ${rss10} KiB, 100 pages ${rss100} KiB"
 # 10x the pages may cost at most 25% more memory (allocator noise, SQLite
 # cache warm-up), never 10x.
