@@ -3,6 +3,7 @@
 #include "text.h"
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 
 struct gw_sha256 {
   EVP_MD_CTX *ctx;
@@ -66,4 +67,34 @@ int random_hex(size_t len, char *out, size_t out_size) {
     return -1;
   text_hex(buf, len, out);
   return 0;
+}
+
+int sha256_file_hex(const char *path, char hex[GW_SHA256_HEX_SIZE],
+                    uint64_t *bytes) {
+  unsigned char buf[65536];
+  struct gw_sha256 *st = NULL;
+  FILE *f = fopen(path, "rb");
+  uint64_t total = 0;
+  size_t n;
+  int rc = -1;
+  if (!f)
+    return -1;
+  st = sha256_begin();
+  if (!st)
+    goto out;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    if (sha256_update(st, buf, n) != 0)
+      goto out;
+    total += n;
+  }
+  if (ferror(f))
+    goto out;
+  rc = sha256_finish_hex(st, hex);
+  st = NULL;
+  if (rc == 0 && bytes)
+    *bytes = total;
+out:
+  sha256_abort(st);
+  fclose(f);
+  return rc;
 }

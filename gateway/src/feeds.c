@@ -8,32 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int file_digest(const char *path, char sha[GW_SHA256_HEX_SIZE],
-                       uint64_t *bytes) {
-  unsigned char buf[65536];
-  struct gw_sha256 *st = sha256_begin();
-  FILE *f = fopen(path, "rb");
-  size_t n;
-  int rc = -1;
-  *bytes = 0;
-  if (!st || !f)
-    goto out;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-    if (sha256_update(st, buf, n) != 0)
-      goto out;
-    *bytes += n;
-  }
-  if (ferror(f))
-    goto out;
-  rc = sha256_finish_hex(st, sha);
-  st = NULL;
-out:
-  sha256_abort(st);
-  if (f)
-    fclose(f);
-  return rc;
-}
-
 int feeds_log_export(struct gw_app *app, const char *name, const char *format,
                      const char *destination, uint64_t count,
                      const char *sha256, uint64_t bytes, int64_t start_ms,
@@ -81,7 +55,7 @@ static int publish_one(struct gw_app *app, const struct gw_export_config *e,
   rc = fs_mkdirs_parent(e->path, 0755, err, sizeof err);
   if (rc == 0)
     rc = export_to_file(app->store, &q, &opt, e->path, &count, err, sizeof err);
-  if (rc == 0 && file_digest(e->path, sha, &bytes) != 0) {
+  if (rc == 0 && sha256_file_hex(e->path, sha, &bytes) != 0) {
     text_format(err, sizeof err, "cannot read back %s", e->path);
     rc = -1;
   }

@@ -22,31 +22,6 @@ static int refuse(struct gw_loaded_plugin *out, const char *reason) {
   return -1;
 }
 
-static int file_sha256(const char *path, char hex[GW_SHA256_HEX_SIZE]) {
-  unsigned char buf[65536];
-  struct gw_sha256 *st = NULL;
-  FILE *f = fopen(path, "rb");
-  size_t n;
-  int rc = -1;
-  if (!f)
-    return -1;
-  st = sha256_begin();
-  if (!st)
-    goto out;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-    if (sha256_update(st, buf, n) != 0)
-      goto out;
-  }
-  if (ferror(f))
-    goto out;
-  rc = sha256_finish_hex(st, hex);
-  st = NULL;
-out:
-  sha256_abort(st);
-  fclose(f);
-  return rc;
-}
-
 static const char *config_type_ok(gw_config_type t) {
   switch (t) {
   case GW_CFG_STRING:
@@ -128,7 +103,7 @@ int plugin_load_file(const char *path, struct gw_loaded_plugin *out) {
   out->path = gw_strdup(path);
   if (!out->path)
     return -1;
-  if (file_sha256(path, out->sha256) != 0)
+  if (sha256_file_hex(path, out->sha256, NULL) != 0)
     return refuse(out, "cannot be read");
   dlerror();
   out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);

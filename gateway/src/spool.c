@@ -6,6 +6,7 @@
  * no <sha> file or a complete one whose name is its digest.
  */
 #include "spool.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,35 +30,9 @@ struct gw_spool_writer {
   uint64_t bytes;
 };
 
-/* mkdir -p: creates every missing component of path with SPOOL_DIR_MODE. */
+/* mkdir -p with the spool's mode. */
 static int make_dirs(const char *path, char *err, size_t err_size) {
-  char *copy = gw_strdup(path);
-  int rc = -1;
-  if (!copy) {
-    text_format(err, err_size, "out of memory creating spool directory %s",
-                path);
-    goto out;
-  }
-  for (char *p = copy + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(copy, SPOOL_DIR_MODE) != 0 && errno != EEXIST) {
-      text_format(err, err_size, "cannot create directory %s: %s", copy,
-                  strerror(errno));
-      goto out;
-    }
-    *p = '/';
-  }
-  if (mkdir(copy, SPOOL_DIR_MODE) != 0 && errno != EEXIST) {
-    text_format(err, err_size, "cannot create spool directory %s: %s", copy,
-                strerror(errno));
-    goto out;
-  }
-  rc = 0;
-out:
-  gw_free(copy);
-  return rc;
+  return fs_mkdirs(path, SPOOL_DIR_MODE, err, err_size);
 }
 
 /* Makes a completed rename durable: without this a crash can lose the
