@@ -44,10 +44,15 @@ static int open_store(struct gw_app *app) {
 
 static int open_xlog(struct gw_app *app) {
   char err[1024];
+  err[0] = '\0';
   if (xlog_open(app->cfg->audit_path, &app->xlog, err, sizeof err) != 0) {
     fprintf(stderr, "gateway: %s\n", err);
     return -1;
   }
+  /* Opened, but refusing appends (a torn or damaged last record): say so
+   * now rather than at the first exchange. */
+  if (err[0])
+    diag(GW_LOG_WARN, "%s", err);
   return 0;
 }
 

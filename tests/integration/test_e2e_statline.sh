@@ -72,7 +72,7 @@ pass "unchanged re-run: $new_requests requests, all 304, no revision, feed untou
 
 gw audit verify >verify.out 2>&1 || fail "audit verify: $(cat verify.out)"
 assert_contains "$(cat verify.out)" "intact"
-for ev in fetch parse store export; do
+for ev in plugin_load fetch parse store export; do
   grep -q "\"event\":\"$ev\"" data/exchange.log || fail "no $ev record in the exchange log"
 done
 grep -q '"peer_cert_sha256":"[0-9a-f]\{64\}"' data/exchange.log || fail "fetch records lack the peer certificate fingerprint"
