@@ -45,7 +45,7 @@ int cmd_audit(const struct gw_cli *cli, int argc, char **argv) {
   if (rc == 0 && !cli->json)
     printf("%s: intact, %llu records\n", log, (unsigned long long)records);
   if (rc != 0)
-    fprintf(stderr, "gateway: audit verify: %s: %s\n", log, err);
+    fprintf(stderr, "gateway: audit verify: %s\n", err); /* err names log */
   app_close(&app);
   return rc == 0 ? GW_EXIT_OK : GW_EXIT_FAILED;
 }
