@@ -6,10 +6,12 @@
 #   clang     build-clang/ with clang: compiles everything, warnings are
 #             errors (the project flags carry -Werror); no tests
 #   asan      build-asan/ with -DGW_SANITIZE=ON (clang when present),
-#             full ctest under ASan+UBSan, leaks and UB are fatal
+#             full ctest under ASan+UBSan, leaks and UB are fatal; tests
+#             see GW_SANITIZED=1 (memory measurements are meaningless)
 #   valgrind  the integration tests of build/ with the gateway under
 #             valgrind ($GW_WRAPPER), then (GW_VALGRIND_UNIT=1, default)
-#             every unit test executable under valgrind
+#             every unit test executable under valgrind; tests see
+#             GW_VALGRIND=1 (timings and RSS are meaningless there)
 #   fuzz      build-fuzz/ with clang -DGW_FUZZ=ON; each fuzz_* harness
 #             runs a short smoke on its seed corpus
 #
@@ -85,7 +87,9 @@ stage_asan() {
   command -v clang >/dev/null && cc=clang
   configure build-asan -DCMAKE_C_COMPILER="$cc" -DGW_SANITIZE=ON
   build build-asan
-  env -u GW_WRAPPER \
+  # GW_SANITIZED tells tests that measure memory (peak RSS) that the
+  # numbers mean nothing under ASan's shadow memory and quarantine.
+  env -u GW_WRAPPER GW_SANITIZED=1 \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$BUILD_ROOT/build-asan" --output-on-failure -j "$JOBS"
@@ -103,7 +107,7 @@ valgrind_unit_tests() {
     [[ -f $exe && -x $exe ]] || continue
     echo "-- valgrind $(basename "$exe")"
     GW_SOURCE_DIR="$ROOT" GW_BUILD_DIR="$BUILD_ROOT/build" \
-      GW_PLUGIN_DIR="$BUILD_ROOT/build/plugins" \
+      GW_PLUGIN_DIR="$BUILD_ROOT/build/plugins" GW_VALGRIND=1 \
       $VALGRIND_CMD --trace-children=yes \
       --trace-children-skip='*python*,*bash*,*openssl*,/usr/bin/*,/bin/*' \
       --log-file="$logs/$(basename "$exe").%p.log" \
@@ -119,7 +123,7 @@ valgrind_unit_tests() {
 }
 
 stage_valgrind() {
-  local count
+  local count failed=0
   command -v valgrind >/dev/null || {
     echo "valgrind not found" >&2
     return 1
@@ -130,17 +134,20 @@ stage_valgrind() {
   count=$(ctest --test-dir "$BUILD_ROOT/build" -N -L integration |
     sed -n 's/^Total Tests: //p')
   if [[ ${count:-0} -gt 0 ]]; then
-    GW_WRAPPER="$VALGRIND_CMD" \
+    GW_WRAPPER="$VALGRIND_CMD" GW_VALGRIND=1 \
       ctest --test-dir "$BUILD_ROOT/build" -L integration --output-on-failure \
-      -j "$JOBS"
+      -j "$JOBS" || failed=1
   else
     echo "no integration tests registered"
   fi
+  # The unit tests run even when an integration test failed: one run
+  # should report every finding.
   if [[ $VALGRIND_UNIT == 1 ]]; then
-    valgrind_unit_tests
+    valgrind_unit_tests || failed=1
   elif [[ ${count:-0} -eq 0 ]]; then
     skip "no integration tests and GW_VALGRIND_UNIT=0"
   fi
+  return "$failed"
 }
 
 # fuzz_one EXE: a short libFuzzer run. New inputs go to a scratch corpus
