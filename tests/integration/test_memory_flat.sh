@@ -30,6 +30,12 @@ rss10=$RSS
 measure 100
 rss100=$RSS
 echo "peak RSS: 10 pages ${rss10} KiB, 100 pages ${rss100} KiB"
+if [ -n "${GW_SANITIZED:-}" ]; then
+  # ASan's shadow memory and free quarantine make RSS grow with every
+  # allocation; the comparison is made by the unsanitized (gcc) stage.
+  pass "imports of 10 and 100 pages succeed (RSS compared in the unsanitized build)"
+  exit 0
+fi
 # 10x the pages may cost at most 25% more memory (allocator noise, SQLite
 # cache warm-up), never 10x.
 limit=$((rss10 * 125 / 100))

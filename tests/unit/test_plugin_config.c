@@ -37,7 +37,7 @@ Test(plugin_config, values_defaults_and_generic_keys) {
                                "\"Geslacht\": \"sex\"}}");
   struct gw_plugin_config *pc = NULL;
   const char *name, *value;
-  char err[512];
+  char err[512] = ""; /* config_check_params appends */
   cr_assert_eq(
       config_check_params(cfg, &cfg->sources[0], keys, err, sizeof err), 0,
       "%s", err);

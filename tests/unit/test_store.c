@@ -970,10 +970,12 @@ Test(store, two_hundred_thousand_rows_in_flat_memory, .timeout = 240) {
           "max RSS grew by %ld KiB, SQLite heap peak %lld KiB\n",
           t_staged - t0, t_committed - t_staged, rss_growth,
           (long long)sqlite_peak / 1024);
-  cr_expect_lt(t_committed - t0, 20.0, "200k rows took %.1f s",
-               t_committed - t0);
-  cr_expect_lt(rss_growth, RSS_GROWTH_LIMIT_KIB, "max RSS grew by %ld KiB",
-               rss_growth);
+  /* Timings are reported, never asserted: they belong in the benchmark.
+   * Process RSS means nothing under valgrind; SQLite's own heap peak
+   * (below) is the flatness check that holds in every build. */
+  if (!getenv("GW_VALGRIND"))
+    cr_expect_lt(rss_growth, RSS_GROWTH_LIMIT_KIB, "max RSS grew by %ld KiB",
+                 rss_growth);
   cr_expect_lt(sqlite_peak, 32LL * 1024 * 1024,
                "SQLite heap peaked at %lld bytes", (long long)sqlite_peak);
   cr_expect_eq(count(store, NULL), 100000);
