@@ -610,7 +610,9 @@ static void load_source_identity(struct loader *L, const json_t *obj,
   rc = set_string(L, obj, at, "url", &src->url);
   if (rc == 0)
     missing(L, at, "url", "the https:// address of the source");
-  if (rc == 1 && !url_https_origin(src->url, NULL, 0, NULL)) {
+  /* file:// is checked against drop_folder once that key is read. */
+  if (rc == 1 && !url_https_origin(src->url, NULL, 0, NULL) &&
+      strncmp(src->url, "file://", 7) != 0) {
     cfg_path_child(&key_at, at, "url");
     cfg_quote(quoted, sizeof quoted, src->url);
     cfg_error(L->r, &key_at,
@@ -645,6 +647,37 @@ static void load_source_tls(struct loader *L, const json_t *obj,
   }
 }
 
+/* A file:// source reads from an explicit drop folder only: the url must
+ * name a file inside drop_folder, so a config typo cannot expose /etc. */
+static void check_file_url(struct loader *L, const struct cfg_path *at,
+                           const struct gw_source_config *src) {
+  struct cfg_path key_at;
+  char quoted[QUOTED_MAX];
+  const char *path;
+  size_t n;
+  if (!src->url || strncmp(src->url, "file://", 7) != 0)
+    return;
+  cfg_path_child(&key_at, at, "url");
+  cfg_quote(quoted, sizeof quoted, src->url);
+  path = src->url + 7;
+  if (!src->drop_folder) {
+    cfg_error(L->r, &key_at,
+              "file:// URLs need \"drop_folder\" (the directory the files "
+              "are delivered to), got %s",
+              quoted);
+    return;
+  }
+  n = strlen(src->drop_folder);
+  while (n > 1 && src->drop_folder[n - 1] == '/')
+    n--;
+  if (path[0] != '/' || strncmp(path, src->drop_folder, n) != 0 ||
+      path[n] != '/' || strstr(path, "/../") || text_ends_with(path, "/..")) {
+    cfg_error(L->r, &key_at,
+              "expected file:///<path inside drop_folder %s>, got %s",
+              src->drop_folder, quoted);
+  }
+}
+
 static void load_source(struct loader *L, const json_t *obj,
                         const struct cfg_path *at, size_t index) {
   static const char *const keys[] = {"id",
@@ -657,6 +690,7 @@ static void load_source(struct loader *L, const json_t *obj,
                                      "limits",
                                      "unknown_periods",
                                      "params",
+                                     "drop_folder",
                                      NULL};
   static const char *const period_modes[] = {"keep", "reject", NULL};
   struct gw_source_config *src = &L->cfg->sources[index];
@@ -694,6 +728,8 @@ static void load_source(struct loader *L, const json_t *obj,
     src->reject_opaque_periods = mode == 1;
   if (get_typed(L, obj, at, "params", JSON_OBJECT, "an object", &params) == 1)
     src->params = (json_t *)params;
+  set_path(L, obj, at, "drop_folder", &src->drop_folder);
+  check_file_url(L, at, src);
 }
 
 static void load_sources(struct loader *L, const json_t *root,
@@ -1065,6 +1101,7 @@ static void free_source(struct gw_source_config *src) {
   gw_free(src->schedule);
   gw_free(src->expected_oin);
   free_list(src->allowed_hosts);
+  gw_free(src->drop_folder);
 }
 
 static void free_export(struct gw_export_config *exp) {

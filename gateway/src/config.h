@@ -36,6 +36,8 @@ struct gw_source_config {
   json_t *params;            /* borrowed from root; checked against the
                                 plugin's key table by config_check_params */
   int line;                  /* line of the source object */
+  char *drop_folder;         /* absolute directory a file:// url must lie in, or
+                                NULL: only https */
 };
 
 struct gw_export_config {

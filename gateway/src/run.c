@@ -4,6 +4,7 @@
  */
 #include "clock.h"
 #include "diag.h"
+#include "drop_folder.h"
 #include "gw_alloc.h"
 #include "normaliser.h"
 #include "run_internal.h"
@@ -108,6 +109,10 @@ static int check_url(struct gw_run *run, const char *url) {
   int port = 0;
   xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
                   sizeof redacted);
+  /* Whether the file lies inside the folder is decided on the resolved
+   * path by drop_folder_fetch(); here only: does this source have one. */
+  if (drop_folder_is_file_url(url) && run->src->drop_folder)
+    return 0;
   if (!url_https_origin(url, host, sizeof host, &port)) {
     text_format(reason, sizeof reason,
                 "refusing to fetch %s: only https URLs are allowed", redacted);
@@ -214,6 +219,7 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
   int64_t start, end;
   gw_result rc = GW_FAIL;
   *out = NULL;
+  run->last_http_status = 0;
   if (run->fatal)
     return GW_FAIL;
   if (!req || req->size < offsetof(struct gw_fetch_request, flags) ||
@@ -239,8 +245,14 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
       .if_modified_since = v.usable ? v.last_modified : NULL,
       .spool_dir = run->spool_dir};
   start = clock_now_ms();
-  transport_fetch(run->transport, &treq, res);
+  if (drop_folder_is_file_url(req->url))
+    drop_folder_fetch(req->url, run->src->drop_folder, run->spool_dir,
+                      v.usable ? v.etag : NULL, run->src->limits.max_bytes,
+                      res);
+  else
+    transport_fetch(run->transport, &treq, res);
   end = clock_now_ms();
+  run->last_http_status = res->http_status;
   if (res->not_modified && !v.usable) {
     res->outcome = GW_FAIL;
     text_copy(res->error, sizeof res->error,
@@ -391,8 +403,9 @@ static int setup(struct gw_run *run) {
       random_hex(8, run->span_id, sizeof run->span_id) != 0 ||
       text_format(run->spool_dir, sizeof run->spool_dir, "%s/spool",
                   app->cfg->data_dir) != 0 ||
-      !url_https_origin(src->url, run->source_host, sizeof run->source_host,
-                        &run->source_port)) {
+      (!drop_folder_is_file_url(src->url) &&
+       !url_https_origin(src->url, run->source_host, sizeof run->source_host,
+                         &run->source_port))) {
     run_fail(run, "%s: cannot prepare the run (source url %s)", src->id,
              src->url);
     return -1;
