@@ -96,6 +96,10 @@ static const char *host_indicator_for(struct gw_run *run, const char *dataset,
   return m ? m->indicator : NULL;
 }
 
+static long host_last_http_status(struct gw_run *run) {
+  return run ? run->last_http_status : 0;
+}
+
 static ssize_t host_payload_read(struct gw_payload *p, void *buf, size_t len) {
   return payload_read(p, buf, len);
 }
@@ -131,6 +135,7 @@ static const struct gw_host_api the_host_api = {
     .parse_number = host_parse_number,
     .normalise_period = host_normalise_period,
     .indicator_for = host_indicator_for,
+    .last_http_status = host_last_http_status,
 };
 
 const struct gw_host_api *host_api(void) {

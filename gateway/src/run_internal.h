@@ -41,6 +41,7 @@ struct gw_run {
   int fatal; /* a host-side failure: never commit */
   char rejects[GW_REJECTS_KEPT][256];
   size_t rejects_kept;
+  long last_http_status; /* of the most recent fetch; 0 when none */
 };
 
 /* Records the first fatal error of the run (later ones are logged only). */

@@ -220,6 +220,14 @@ struct gw_host_api {
    * catalogue has no such mapping (the plugin may skip the column). */
   const char *(*indicator_for)(struct gw_run *run, const char *dataset,
                                const char *source_code);
+
+  /* Added after ABI 1 shipped: check GW_HOST_HAS(host, last_http_status).
+   * HTTP status of the run's most recent fetch() (e.g. 401, 404), or 0 when
+   * none has been answered (no fetch yet, refused before sending, network
+   * failure). fetch() only says OK/RETRY/FAIL; this lets a plugin say what
+   * a refusal means for its source ("API key refused", "no data at this
+   * level"). */
+  long (*last_http_status)(struct gw_run *run);
 };
 
 /* True when the host table is large enough to contain member `fn`. */
