@@ -4,11 +4,15 @@
     fixture_server.py --root DIR --cert CRT --key KEY --port-file FILE
                       [--host 127.0.0.1] [--port 0] [--request-log FILE]
                       [--client-ca FILE] [--tls-max 1.2|1.3]
+                      [--require-header "Name: value" ...]
 
 GET path P with query Q serves ROOT + P + (".skip<N>" if Q has $skip=N)
 + ".json"; when that does not exist but ROOT + P is a regular file, that
 file as is; else 404 with a small JSON body. Other query parameters are
 ignored. Every "{BASE}" in a served body becomes "https://<Host header>".
+With --require-header (repeatable), a request lacking any of those headers
+(name case-insensitive, value exact) gets 401 with a JSON error body, like
+an API that wants a key; the header's value is never logged.
 Responses carry a strong ETag and Last-Modified; If-None-Match (or, without
 it, If-Modified-Since) gives 304; Accept-Encoding: gzip gives a gzip body.
 
@@ -301,11 +305,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
 
+    def missing_required_header(self):
+        for name, value in self.server.required_headers:
+            sent = [v.strip() for v in self.headers.get_all(name, [])]
+            if value not in sent:
+                return name
+        return None
+
     def dispatch(self):
         split = urllib.parse.urlsplit(self.path)
         path = urllib.parse.unquote(split.path)
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
-        if path.startswith("/_fault/"):
+        missing = self.missing_required_header()
+        if missing is not None:
+            self.send_json_error(401, "missing or wrong %s header" % missing)
+        elif path.startswith("/_fault/"):
             self.fault(path[len("/_fault/"):], query)
         else:
             self.serve_file(path, query)
@@ -534,8 +548,10 @@ class FixtureServer(http.server.ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, address, context, root, request_log, verbose):
+    def __init__(self, address, context, root, request_log, verbose,
+                 required_headers=()):
         self.context = context
+        self.required_headers = list(required_headers)
         self.root = os.path.realpath(root)
         self.request_log = request_log
         self.verbose = verbose
@@ -624,6 +640,10 @@ def parse_args(argv):
     p.add_argument("--client-ca",
                    help="require a client certificate issued by this CA")
     p.add_argument("--tls-max", choices=("1.2", "1.3"), default="1.3")
+    p.add_argument("--require-header", action="append", default=[],
+                   metavar="'NAME: VALUE'",
+                   help="answer 401 to every request without this header "
+                   "(repeatable)")
     p.add_argument("--no-exit-with-parent", dest="exit_with_parent",
                    action="store_false",
                    help="keep serving when the starting process is gone "
@@ -643,10 +663,18 @@ def main(argv):
     except (OSError, ssl.SSLError) as exc:
         sys.stderr.write("fixture_server: TLS setup failed: %s\n" % exc)
         return 2
+    required = []
+    for spec in args.require_header:
+        name, sep, value = spec.partition(":")
+        if not sep or not name.strip() or not value.strip():
+            sys.stderr.write("fixture_server: --require-header %r must look "
+                             "like 'Name: value'\n" % spec)
+            return 2
+        required.append((name.strip(), value.strip()))
     request_log = RequestLog(args.request_log)
     try:
         server = FixtureServer((args.host, args.port), context, args.root,
-                               request_log, args.verbose)
+                               request_log, args.verbose, required)
     except OSError as exc:
         sys.stderr.write("fixture_server: cannot listen on %s:%d: %s\n" %
                          (args.host, args.port, exc))

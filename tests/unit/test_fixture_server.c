@@ -115,6 +115,7 @@ struct request {
   const char *if_none_match;
   int gzip;
   int with_client_cert;
+  const char *header; /* one extra "Name: value" line, or NULL */
 };
 
 static struct response fetch(const struct request *req) {
@@ -133,6 +134,10 @@ static struct response fetch(const struct request *req) {
         text_format(inm, sizeof inm, "If-None-Match: %s", req->if_none_match),
         0);
     headers = curl_slist_append(headers, inm);
+    cr_assert_not_null(headers);
+  }
+  if (req->header) {
+    headers = curl_slist_append(headers, req->header);
     cr_assert_not_null(headers);
   }
   curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -343,4 +348,36 @@ Test(fixture_server_tls, client_certificate_required_when_asked) {
   free(log);
   free(anonymous.body.data);
   free(identified.body.data);
+}
+
+Test(fixture_server_tls, required_header_or_401) {
+  struct ts_server_options opt = {.require_header = "apikey: key-4711"};
+  restart(&opt);
+  struct response none = get("/plain.txt");
+  struct request wrong_req = {.path = "/plain.txt", .header = "apikey: nope"};
+  struct request right_req = {.path = "/plain.txt",
+                              .header = "APIKEY: key-4711"};
+  struct request fault_req = {.path = "/_fault/status/503"};
+  struct response wrong = fetch(&wrong_req);
+  struct response right = fetch(&right_req);
+  struct response fault = fetch(&fault_req);
+  char *log;
+  cr_assert_eq(none.code, CURLE_OK);
+  cr_assert_eq(none.status, 401);
+  cr_assert_not_null(strstr(body_of(&none), "\"error\""), "%s", body_of(&none));
+  cr_assert_not_null(strstr(body_of(&none), "apikey"), "%s", body_of(&none));
+  cr_assert_eq(wrong.status, 401);
+  cr_assert_eq(right.status, 200, "header names are case-insensitive");
+  cr_assert_str_eq(body_of(&right), "hello\n");
+  cr_assert_eq(fault.status, 401, "fault routes are guarded too");
+  log = ts_read_file(srv.request_log, NULL);
+  cr_assert_not_null(log);
+  cr_assert_not_null(strstr(log, "\"status\": 401"), "%s", log);
+  cr_assert_null(strstr(log, "key-4711"), "the key must not be logged: %s",
+                 log);
+  free(log);
+  free(none.body.data);
+  free(wrong.body.data);
+  free(right.body.data);
+  free(fault.body.data);
 }

@@ -215,6 +215,10 @@ static int build_command(const char *root, const struct ts_server_options *opt,
     l->argv[n++] = "--tls-max";
     l->argv[n++] = "1.2";
   }
+  if (opt && opt->require_header) {
+    l->argv[n++] = "--require-header";
+    l->argv[n++] = (char *)opt->require_header;
+  }
   l->argv[n] = NULL;
   return 0;
 }

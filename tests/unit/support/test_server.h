@@ -35,6 +35,8 @@ struct ts_server_options {
   int require_client_cert;
   /* Cap the server at TLS 1.2 (default: up to 1.3). */
   int tls12_only;
+  /* "Name: value" every request must carry (else 401), or NULL. */
+  const char *require_header;
 };
 
 /* Start serving root; fills out. 0, or -1 with the reason on stderr. */
