@@ -35,9 +35,20 @@ struct arena_chunk {
   alignas(max_align_t) unsigned char data[];
 };
 
+/* What the catalogue keeps per indicator beyond struct gw_indicator. */
+struct indicator_extra {
+  struct gw_breakdown_member *members;
+  size_t member_count;
+  struct gw_reference_row *references;
+  size_t reference_count;
+};
+
 struct gw_catalogue {
   struct gw_indicator *indicators; /* in file order */
+  struct indicator_extra *extras;  /* parallel to indicators */
   size_t count;
+  struct gw_goal *goals; /* in file order */
+  size_t goal_count;
   const struct gw_indicator **by_id;  /* sorted by id */
   struct gw_source_mapping *mappings; /* sorted by (plugin, dataset, code) */
   size_t mapping_count;
@@ -254,6 +265,38 @@ static int read_breakdown(struct loader *ld, const struct place *at,
   return 0;
 }
 
+static int compare_items(const void *a, const void *b) {
+  const struct gw_breakdown_item *x = a, *y = b;
+  return strcmp(x->dimension, y->dimension);
+}
+
+/* A breakdown object copied into the arena, sorted by dimension, so the
+ * monitor can compare members item by item. Empty objects give count 0. */
+static int copy_breakdown(struct loader *ld, const struct place *at,
+                          json_t *obj, const char *field,
+                          const struct gw_breakdown_item **items,
+                          size_t *count) {
+  struct gw_breakdown_item *copy = NULL;
+  size_t n = 0;
+  *items = NULL;
+  *count = 0;
+  if (read_breakdown(ld, at, obj, field, NULL, &n) != 0)
+    return -1;
+  if (n == 0)
+    return 0;
+  copy = arena_alloc(ld->cat, n * sizeof *copy);
+  if (!copy) {
+    fail_oom(ld);
+    return -1;
+  }
+  if (read_breakdown(ld, at, obj, field, copy, &n) != 0)
+    return -1;
+  qsort(copy, n, sizeof *copy, compare_items);
+  *items = copy;
+  *count = n;
+  return 0;
+}
+
 /* ---- indicator entries --------------------------------------------- */
 
 static const char *const indicator_keys[] = {"id",
@@ -263,14 +306,15 @@ static const char *const indicator_keys[] = {"id",
                                              "goal",
                                              "mandatory",
                                              "likely_source",
+                                             "preferred_plugin",
                                              "area",
                                              "breakdown_members",
                                              "sources",
                                              "reference",
                                              "note",
                                              NULL};
-static const char *const source_keys[] = {"plugin", "dataset", "code",
-                                          "breakdown", NULL};
+static const char *const source_keys[] = {
+    "plugin", "dataset", "code", "breakdown", "monitor_breakdown", NULL};
 static const char *const member_keys[] = {"breakdown", "title", NULL};
 static const char *const reference_keys[] = {"breakdown",      "werkelijk_2020",
                                              "werkelijk_2021", "begroot_2022",
@@ -287,50 +331,69 @@ static int optional_array(struct loader *ld, const struct place *at,
 }
 
 static int read_members(struct loader *ld, const struct place *at,
-                        json_t *members) {
-  size_t i, n;
+                        json_t *members, struct indicator_extra *extra) {
+  size_t i;
   json_t *m;
   char field[64];
+  extra->members = arena_alloc(ld->cat, (json_array_size(members) + 1) *
+                                            sizeof *extra->members);
+  if (!extra->members) {
+    fail_oom(ld);
+    return -1;
+  }
   json_array_foreach(members, i, m) {
+    struct gw_breakdown_member *out = &extra->members[i];
     (void)text_format(field, sizeof field, "breakdown_members[%zu]", i);
     if (!json_is_object(m)) {
       fail_field(ld, at, field, "expected an object {breakdown, title}");
       return -1;
     }
     if (check_keys(ld, at, m, field, member_keys) != 0 ||
-        read_breakdown(ld, at, json_object_get(m, "breakdown"), field, NULL,
-                       &n) != 0 ||
-        read_string(ld, at, m, "title", TITLE_TEXT_MAX, 0, 0, NULL) != 0)
+        copy_breakdown(ld, at, json_object_get(m, "breakdown"), field,
+                       &out->items, &out->count) != 0 ||
+        read_string(ld, at, m, "title", TITLE_TEXT_MAX, 0, 0, &out->title) != 0)
       return -1;
-    if (n == 0) {
+    if (out->count == 0) {
       fail_field(ld, at, field, "breakdown is empty");
       return -1;
     }
+    extra->member_count = i + 1;
   }
   return 0;
 }
 
 static int read_reference(struct loader *ld, const struct place *at,
-                          json_t *reference) {
-  size_t i, n, k;
+                          json_t *reference, struct indicator_extra *extra) {
+  size_t i;
   json_t *r;
   char field[64];
+  extra->references = arena_alloc(ld->cat, (json_array_size(reference) + 1) *
+                                               sizeof *extra->references);
+  if (!extra->references) {
+    fail_oom(ld);
+    return -1;
+  }
   json_array_foreach(reference, i, r) {
+    struct gw_reference_row *out = &extra->references[i];
     (void)text_format(field, sizeof field, "reference[%zu]", i);
     if (!json_is_object(r)) {
       fail_field(ld, at, field, "expected an object");
       return -1;
     }
-    if (check_keys(ld, at, r, field, reference_keys) != 0 ||
-        read_breakdown(ld, at, json_object_get(r, "breakdown"), field, NULL,
-                       &n) != 0)
-      return -1;
     /* Values are kept verbatim ("68,6", "NB"), so only the type matters. */
-    for (k = 1; reference_keys[k]; k++) {
-      if (read_string(ld, at, r, reference_keys[k], TITLE_TEXT_MAX, 0, 1,
-                      NULL) != 0)
-        return -1;
-    }
+    if (check_keys(ld, at, r, field, reference_keys) != 0 ||
+        copy_breakdown(ld, at, json_object_get(r, "breakdown"), field,
+                       &out->items, &out->count) != 0 ||
+        read_string(ld, at, r, "werkelijk_2020", TITLE_TEXT_MAX, 0, 1,
+                    &out->werkelijk_2020) != 0 ||
+        read_string(ld, at, r, "werkelijk_2021", TITLE_TEXT_MAX, 0, 1,
+                    &out->werkelijk_2021) != 0 ||
+        read_string(ld, at, r, "begroot_2022", TITLE_TEXT_MAX, 0, 1,
+                    &out->begroot_2022) != 0 ||
+        read_string(ld, at, r, "begroot_2023", TITLE_TEXT_MAX, 0, 1,
+                    &out->begroot_2023) != 0)
+      return -1;
+    extra->reference_count = i + 1;
   }
   return 0;
 }
@@ -342,6 +405,36 @@ static int breakdown_is_member(json_t *fixed, json_t *members) {
   json_array_foreach(members, i, m) {
     if (json_equal(json_object_get(m, "breakdown"), fixed))
       return 1;
+  }
+  return 0;
+}
+
+/* "monitor_breakdown": members the source adds beyond the indicator's own,
+ * which must not collide with the mapping's fixed members. */
+static int read_monitor_breakdown(struct loader *ld, const struct place *at,
+                                  json_t *src, const char *field,
+                                  struct gw_source_mapping *m) {
+  json_t *extra = json_object_get(src, "monitor_breakdown");
+  size_t i, j;
+  if (!extra)
+    return 0;
+  if (copy_breakdown(ld, at, extra, field, &m->monitor_breakdown,
+                     &m->monitor_breakdown_count) != 0)
+    return -1;
+  if (m->monitor_breakdown_count == 0) {
+    fail_field(ld, at, field,
+               "monitor_breakdown is empty (leave it out instead)");
+    return -1;
+  }
+  for (i = 0; i < m->monitor_breakdown_count; i++) {
+    for (j = 0; j < m->breakdown_count; j++) {
+      if (strcmp(m->monitor_breakdown[i].dimension,
+                 m->breakdown[j].dimension) == 0) {
+        fail_field(ld, at, field,
+                   "monitor_breakdown repeats a dimension of breakdown");
+        return -1;
+      }
+    }
   }
   return 0;
 }
@@ -396,6 +489,8 @@ static int read_source(struct loader *ld, const struct place *at,
                        &m->breakdown_count) != 0)
       return -1;
   }
+  if (read_monitor_breakdown(ld, at, src, field, m) != 0)
+    return -1;
   ld->mapping_fill++;
   return 0;
 }
@@ -429,9 +524,13 @@ static int read_indicator(struct loader *ld, size_t index, json_t *entry) {
       read_string(ld, &at, entry, "goal", CODE_TEXT_MAX, 0, 0, &ind->goal) ||
       read_string(ld, &at, entry, "likely_source", CODE_TEXT_MAX, 0, 0,
                   &ind->likely_source) ||
-      read_string(ld, &at, entry, "area", GW_AREA_MAX - 1, 1, 0, NULL) ||
-      read_string(ld, &at, entry, "note", TITLE_TEXT_MAX, 1, 1, NULL))
+      read_string(ld, &at, entry, "preferred_plugin", GW_ID_MAX - 1, 1, 0,
+                  &ind->preferred_plugin) ||
+      read_string(ld, &at, entry, "area", GW_AREA_MAX - 1, 1, 0, &ind->area) ||
+      read_string(ld, &at, entry, "note", TITLE_TEXT_MAX, 1, 1, &ind->note))
     return -1;
+  if (!ind->note)
+    ind->note = "";
   if (!unit_is_known(ind->unit)) {
     (void)text_format(what, sizeof what,
                       "unknown unit \"%s\" (expected count, percent, "
@@ -451,8 +550,10 @@ static int read_indicator(struct loader *ld, size_t index, json_t *entry) {
       optional_array(ld, &at, entry, "sources", &sources) ||
       optional_array(ld, &at, entry, "reference", &reference))
     return -1;
-  if ((members && read_members(ld, &at, members) != 0) ||
-      (reference && read_reference(ld, &at, reference) != 0))
+  if ((members &&
+       read_members(ld, &at, members, &ld->cat->extras[index]) != 0) ||
+      (reference &&
+       read_reference(ld, &at, reference, &ld->cat->extras[index]) != 0))
     return -1;
   if (sources) {
     json_array_foreach(sources, j, src) {
@@ -548,10 +649,10 @@ static int read_header(struct loader *ld, json_t *root, json_t **indicators) {
   json_object_foreach(root, key, value) {
     (void)value;
     if (strcmp(key, "version") != 0 && strcmp(key, "municipality") != 0 &&
-        strcmp(key, "indicators") != 0) {
+        strcmp(key, "goals") != 0 && strcmp(key, "indicators") != 0) {
       fail(ld,
            "unknown top-level key \"%.64s\" (expected version, "
-           "municipality, indicators)",
+           "municipality, goals, indicators)",
            key);
       return -1;
     }
@@ -570,6 +671,64 @@ static int read_header(struct loader *ld, json_t *root, json_t **indicators) {
   if (!json_is_array(*indicators) || json_array_size(*indicators) == 0) {
     fail(ld, "field \"indicators\": expected a non-empty array");
     return -1;
+  }
+  return 0;
+}
+
+/* "goals": [{"goal": "3", "title": "..."}], optional, each goal once. */
+static int read_goals(struct loader *ld, json_t *root) {
+  static const char *const goal_keys[] = {"goal", "title", NULL};
+  json_t *goals = json_object_get(root, "goals"), *g;
+  size_t i, j;
+  if (!goals)
+    return 0;
+  if (!json_is_array(goals)) {
+    fail(ld, "field \"goals\": expected an array of {goal, title}");
+    return -1;
+  }
+  ld->cat->goals = arena_alloc(ld->cat, (json_array_size(goals) + 1) *
+                                            sizeof *ld->cat->goals);
+  if (!ld->cat->goals) {
+    fail_oom(ld);
+    return -1;
+  }
+  json_array_foreach(goals, i, g) {
+    struct gw_goal *out = &ld->cat->goals[i];
+    json_t *goal = json_object_get(g, "goal"),
+           *title = json_object_get(g, "title");
+    const char *key;
+    json_t *value;
+    if (!json_is_object(g) || !json_is_string(goal) || !json_is_string(title) ||
+        json_string_length(goal) == 0 || json_string_length(title) == 0 ||
+        strlen(json_string_value(title)) != json_string_length(title) ||
+        strlen(json_string_value(goal)) != json_string_length(goal)) {
+      fail(ld,
+           "goals[%zu]: expected {\"goal\": \"3\", \"title\": \"...\"} "
+           "with non-empty strings",
+           i);
+      return -1;
+    }
+    json_object_foreach(g, key, value) {
+      (void)value;
+      if (strcmp(key, goal_keys[0]) != 0 && strcmp(key, goal_keys[1]) != 0) {
+        fail(ld, "goals[%zu]: unknown key \"%.64s\" (expected goal, title)", i,
+             key);
+        return -1;
+      }
+    }
+    out->goal = arena_strdup(ld->cat, json_string_value(goal));
+    out->title = arena_strdup(ld->cat, json_string_value(title));
+    if (!out->goal || !out->title) {
+      fail_oom(ld);
+      return -1;
+    }
+    for (j = 0; j < i; j++) {
+      if (strcmp(ld->cat->goals[j].goal, out->goal) == 0) {
+        fail(ld, "goals[%zu]: goal \"%.64s\" is listed twice", i, out->goal);
+        return -1;
+      }
+    }
+    ld->cat->goal_count = i + 1;
   }
   return 0;
 }
@@ -604,14 +763,18 @@ int catalogue_load(const char *path, struct gw_catalogue **out, char *err,
   ld.cat->count = json_array_size(indicators);
   ld.cat->mapping_count = count_mappings(indicators);
   ld.cat->indicators = gw_calloc(ld.cat->count, sizeof *ld.cat->indicators);
+  ld.cat->extras = gw_calloc(ld.cat->count, sizeof *ld.cat->extras);
   ld.cat->by_id = gw_calloc(ld.cat->count, sizeof *ld.cat->by_id);
   ld.cat->mappings =
       gw_calloc(ld.cat->mapping_count ? ld.cat->mapping_count : 1,
                 sizeof *ld.cat->mappings);
-  if (!ld.cat->indicators || !ld.cat->by_id || !ld.cat->mappings) {
+  if (!ld.cat->indicators || !ld.cat->extras || !ld.cat->by_id ||
+      !ld.cat->mappings) {
     fail_oom(&ld);
     goto out;
   }
+  if (read_goals(&ld, root) != 0)
+    goto out;
   json_array_foreach(indicators, i, entry) {
     if (read_indicator(&ld, i, entry) != 0)
       goto out;
@@ -636,6 +799,7 @@ void catalogue_free(struct gw_catalogue *cat) {
     gw_free(chunk);
   }
   gw_free(cat->indicators);
+  gw_free(cat->extras);
   gw_free(cat->by_id);
   gw_free(cat->mappings);
   gw_free(cat);
@@ -702,4 +866,71 @@ const struct gw_source_mapping *catalogue_lookup(const struct gw_catalogue *cat,
   if (!m)
     m = find_mapping(cat, plugin, WILDCARD_DATASET, code);
   return m;
+}
+
+/* ---- monitor accessors ---------------------------------------------- */
+
+size_t catalogue_goal_count(const struct gw_catalogue *cat) {
+  return cat ? cat->goal_count : 0;
+}
+
+const struct gw_goal *catalogue_goal_at(const struct gw_catalogue *cat,
+                                        size_t i) {
+  return cat && i < cat->goal_count ? &cat->goals[i] : NULL;
+}
+
+const char *catalogue_goal_title(const struct gw_catalogue *cat,
+                                 const char *goal) {
+  size_t i;
+  if (!cat || !goal)
+    return NULL;
+  for (i = 0; i < cat->goal_count; i++) {
+    if (strcmp(cat->goals[i].goal, goal) == 0)
+      return cat->goals[i].title;
+  }
+  return NULL;
+}
+
+/* The extras of an indicator handed out by this catalogue, else NULL. */
+static const struct indicator_extra *extra_of(const struct gw_catalogue *cat,
+                                              const struct gw_indicator *ind) {
+  if (!cat || !ind || ind < cat->indicators ||
+      ind >= cat->indicators + cat->count)
+    return NULL;
+  return &cat->extras[ind - cat->indicators];
+}
+
+size_t catalogue_member_count(const struct gw_catalogue *cat,
+                              const struct gw_indicator *ind) {
+  const struct indicator_extra *x = extra_of(cat, ind);
+  return x ? x->member_count : 0;
+}
+
+const struct gw_breakdown_member *
+catalogue_member_at(const struct gw_catalogue *cat,
+                    const struct gw_indicator *ind, size_t i) {
+  const struct indicator_extra *x = extra_of(cat, ind);
+  return x && i < x->member_count ? &x->members[i] : NULL;
+}
+
+size_t catalogue_reference_count(const struct gw_catalogue *cat,
+                                 const struct gw_indicator *ind) {
+  const struct indicator_extra *x = extra_of(cat, ind);
+  return x ? x->reference_count : 0;
+}
+
+const struct gw_reference_row *
+catalogue_reference_at(const struct gw_catalogue *cat,
+                       const struct gw_indicator *ind, size_t i) {
+  const struct indicator_extra *x = extra_of(cat, ind);
+  return x && i < x->reference_count ? &x->references[i] : NULL;
+}
+
+size_t catalogue_mapping_count(const struct gw_catalogue *cat) {
+  return cat ? cat->mapping_count : 0;
+}
+
+const struct gw_source_mapping *
+catalogue_mapping_at(const struct gw_catalogue *cat, size_t i) {
+  return cat && i < cat->mapping_count ? &cat->mappings[i] : NULL;
 }

@@ -87,8 +87,10 @@ COMMON_TITLES = {
 }
 
 # Source mappings: (code, plugin, dataset, source code, fixed breakdown).
-# The source code is the StatLine v3 column stem (Key without the "_<n>"
-# edition suffix) or the v4 measure code.
+# For cbs_odata the source code is the StatLine v3 column stem (Key without
+# the "_<n>" edition suffix) or the v4 measure code; for swing_ods the Swing
+# variable code; for csv_export the column (or variable) name of the export;
+# for provider_report the policy code as the provider writes it.
 SOURCES = [
     ("3.1.1", "cbs_odata", "90001NED", "BanenPer1000Inwoners", None),
     ("3.1.3", "cbs_odata", "90001NED", "NettoArbeidsparticipatie", None),
@@ -106,6 +108,91 @@ SOURCES = [
     ("5.1.2", "cbs_odata", "50120NED", "PsychischeKlachten", None),
     ("5.3.1", "cbs_odata", "50120NED", "Roker", {"substance": "roken"}),
     ("5.3.1", "cbs_odata", "50120NED", "ZwareDrinker", {"substance": "alcohol"}),
+    # Swing Open Data Service (waarstaatjegemeente.nl). The variable codes
+    # are CONSTRUCTED: the real ones are unconfirmed (source-formats.md 1).
+    ("3.1.1", "swing_ods", "*", "bbv_banen_per_1000", None),
+    ("3.1.3", "swing_ods", "*", "bbv_netto_arbeidsparticipatie", None),
+    ("3.1.4", "swing_ods", "*", "bbv_bijstand_per_10000", None),
+    ("3.1.5", "swing_ods", "*", "bbv_reintegratie_per_10000", None),
+    ("3.1.6", "swing_ods", "*", "bbv_wmo_maatwerk_per_10000", None),
+    ("3.3.1", "swing_ods", "*", "bbv_jongeren_delict", None),
+    ("3.3.2", "swing_ods", "*", "bbv_kinderen_uitkeringsgezin", None),
+    ("3.3.3", "swing_ods", "*", "bbv_melding_kindermishandeling", None),
+    ("3.3.4", "swing_ods", "*", "bbv_achterstandsleerlingen", None),
+    ("3.3.5", "swing_ods", "*", "bbv_werkloze_jongeren", None),
+    ("3.3.6", "swing_ods", "*", "bbv_jeugdhulp", None),
+    ("3.3.7", "swing_ods", "*", "bbv_jeugdbescherming", None),
+    ("3.3.8", "swing_ods", "*", "bbv_jeugdreclassering", None),
+    # GGD tables saved as CSV. 3.3.9's age member comes from the export's
+    # "leeftijd" column, so the mapping adds no fixed member.
+    ("3.3.9", "csv_export", "ggd_monitor", "bereik_jgz", None),
+    ("5.2.1", "csv_export", "ggd_monitor", "jongeren_bewegen", None),
+    ("5.2.3", "csv_export", "ggd_monitor", "tevreden_leefomgeving", None),
+    ("5.3.1", "csv_export", "ggd_monitor", "drugsgebruik",
+     {"substance": "drugs"}),
+    # The municipality's own registrations, exported as CSV.
+    ("3.1", "csv_export", "diemen_lokaal", "uitstroom_werk", None),
+    ("2.1.1", "csv_export", "diemen_lokaal", "doorlooptijd_wmo", None),
+    ("3.1.2", "csv_export", "diemen_lokaal", "beschut_werk", None),
+    ("3.1.7", "csv_export", "diemen_lokaal", "stadspas", None),
+    ("5.2.7", "csv_export", "diemen_lokaal", "deelname_bewegingsaanbod", None),
+    ("5.4.1", "csv_export", "diemen_lokaal", "activiteiten_diversiteit", None),
+    ("6.1.1", "csv_export", "diemen_lokaal", "woonurgenties", None),
+    ("6.1.4", "csv_export", "diemen_lokaal", "woningen_geschikt_oud", None),
+    ("6.2.1", "csv_export", "diemen_lokaal", "meldingen_zorg_overlast", None),
+    ("6.2.2", "csv_export", "diemen_lokaal", "meldpunt_wvggz", None),
+    # CBS figures downloaded as CSV. 6.1.7's type member comes from the
+    # export's "type" column; 3.1.9 is about the MRA (indicator area).
+    ("3.1.9", "csv_export", "cbs_export", "huishoudens_bijstand_mra", None),
+    ("6.1.7", "csv_export", "cbs_export", "wmo_voorzieningen", None),
+    # Provider reports (schemas/provider-report.xsd): the code is the policy
+    # code; 5.2.8 and 6.1.3 carry their member in the report's breakdown.
+    ("2.2.1", "provider_report", "*", "2.2.1", None),
+    ("2.3.1", "provider_report", "*", "2.3.1", None),
+    ("4.2.3", "provider_report", "*", "4.2.3", None),
+    ("5.1.3", "provider_report", "*", "5.1.3", None),
+    ("5.2.4", "provider_report", "*", "5.2.4", None),
+    ("5.2.8", "provider_report", "*", "5.2.8", None),
+    ("6.1.2", "provider_report", "*", "6.1.2", None),
+    ("6.1.3", "provider_report", "*", "6.1.3", None),
+    ("6.1.5", "provider_report", "*", "6.1.5", None),
+    ("6.1.6", "provider_report", "*", "6.1.6", None),
+]
+
+# Breakdown members a source publishes that the reference table does not
+# show, and which of them the table's figure is: the RIVM health monitor
+# splits every figure by age, and the Programmabegroting reports adults
+# ("18 jaar of ouder"). Keyed by (plugin, dataset); the monitor report uses
+# only rows with exactly the indicator's member plus these.
+MONITOR_BREAKDOWN = {
+    ("cbs_odata", "50120NED"): {"age": "18 jaar of ouder"},
+}
+
+# Which plugin delivers what the table calls likely_source. When several
+# sources deliver the same figure, the monitor prefers this plugin.
+LIKELY_PLUGIN = {
+    "waarstaatjegemeente": "swing_ods",
+    "cbs": "cbs_odata",
+    "ggd": "cbs_odata",
+    "provider": "provider_report",
+    "local": "csv_export",
+}
+
+# The goals (doelen) of the programme Sociaal, from "Wat willen we
+# bereiken?" of the Programmabegroting 2023.
+GOALS = [
+    ("1", "Uniforme en integrale klantbenadering en -ondersteuning door de "
+          "gemeente en haar partners"),
+    ("2", "Kwalitatief goede voorzieningen (individuele en algemene "
+          "voorzieningen) binnen beschikbare middelen"),
+    ("3", "Alle doelgroepen binnen het sociaal domein participeren binnen "
+          "eigen mogelijkheden"),
+    ("4", "Inwoners uit Diemen maken optimaal gebruik van hun "
+          "(zorg-)netwerk (in de buurt) en ondersteunen elkaar daarbij"),
+    ("5", "Alle inwoners uit Diemen hebben gelijke kansen op een goede "
+          "gezondheid"),
+    ("6", "Kansen creëren voor inwoners om veilig en passend te kunnen "
+          "blijven wonen in Diemen"),
 ]
 
 # A breakdown dimension that is really the area the figure is about (the
@@ -150,6 +237,22 @@ def parse_breakdown(text, where):
             fail("%s: bad breakdown %r" % (where, text))
         out[dim] = member
     return out
+
+
+def preferred_plugin(code, likely_source, sources):
+    """The plugin the monitor prefers when several deliver the figure: the
+    one behind likely_source when it is among the mappings, else the only
+    plugin mapped, else none (the most recently fetched figure wins)."""
+    plugins = sorted({s["plugin"] for s in sources})
+    likely = LIKELY_PLUGIN.get(likely_source)
+    if likely is None:
+        fail("code %s: likely_source %r has no plugin in LIKELY_PLUGIN"
+             % (code, likely_source))
+    if likely in plugins:
+        return likely
+    if len(plugins) == 1:
+        return plugins[0]
+    return None
 
 
 def same(rows, field, code):
@@ -228,7 +331,15 @@ def build(path):
                     fail("mapping %s: breakdown %r is not a member of %s"
                          % (source_code, fixed, code))
                 s["breakdown"] = dict(sorted(fixed.items()))
+            extra = MONITOR_BREAKDOWN.get((plugin, dataset))
+            if extra:
+                s["monitor_breakdown"] = dict(sorted(extra.items()))
             sources.append(s)
+        if not sources:
+            fail("code %s: no source mapping (every indicator needs one)"
+                 % code)
+        preferred = preferred_plugin(code, same(group, "likely_source", code),
+                                     sources)
 
         notes = []
         for r in group:
@@ -246,18 +357,27 @@ def build(path):
         }
         if area is not None:
             entry["area"] = area
+        if preferred is not None:
+            entry["preferred_plugin"] = preferred
         entry["breakdown_members"] = members
         entry["sources"] = sources
         entry["reference"] = reference
         entry["note"] = "; ".join(notes)
         indicators.append(entry)
 
+    goal_codes = [g for g, _ in GOALS]
+    for entry in indicators:
+        if entry["goal"] not in goal_codes:
+            fail("code %s: goal %s has no title in GOALS"
+                 % (entry["code"], entry["goal"]))
     mapped = {s[0] for s in SOURCES}
     missing = sorted(mapped - set(order))
     if missing:
         fail("source mappings for codes not in the table: %s"
              % ", ".join(missing))
-    return {"version": 1, "municipality": "GM0384", "indicators": indicators}
+    goals = [{"goal": g, "title": t} for g, t in GOALS]
+    return {"version": 1, "municipality": "GM0384", "goals": goals,
+            "indicators": indicators}
 
 
 def main(argv):

@@ -351,3 +351,235 @@ Test(catalogue, every_allocation_failure_is_clean) {
   cr_expect(succeeded, "load never succeeded within 1000 allocations");
   cr_expect_gt(nth, 3, "the load should allocate several times");
 }
+
+/* ---- issue 3: complete catalogue, goals, members, reference ----------- */
+
+struct any_mapping {
+  const char *plugin, *dataset, *code, *policy_code;
+  const char *dimension, *member; /* fixed breakdown or NULL */
+};
+
+/* The issue-3 mappings (swing_ods, csv_export, provider_report), verbatim. */
+static const struct any_mapping issue3[] = {
+    {"swing_ods", "*", "bbv_banen_per_1000", "3.1.1", NULL, NULL},
+    {"swing_ods", "*", "bbv_netto_arbeidsparticipatie", "3.1.3", NULL, NULL},
+    {"swing_ods", "*", "bbv_bijstand_per_10000", "3.1.4", NULL, NULL},
+    {"swing_ods", "*", "bbv_reintegratie_per_10000", "3.1.5", NULL, NULL},
+    {"swing_ods", "*", "bbv_wmo_maatwerk_per_10000", "3.1.6", NULL, NULL},
+    {"swing_ods", "*", "bbv_jongeren_delict", "3.3.1", NULL, NULL},
+    {"swing_ods", "*", "bbv_kinderen_uitkeringsgezin", "3.3.2", NULL, NULL},
+    {"swing_ods", "*", "bbv_melding_kindermishandeling", "3.3.3", NULL, NULL},
+    {"swing_ods", "*", "bbv_achterstandsleerlingen", "3.3.4", NULL, NULL},
+    {"swing_ods", "*", "bbv_werkloze_jongeren", "3.3.5", NULL, NULL},
+    {"swing_ods", "*", "bbv_jeugdhulp", "3.3.6", NULL, NULL},
+    {"swing_ods", "*", "bbv_jeugdbescherming", "3.3.7", NULL, NULL},
+    {"swing_ods", "*", "bbv_jeugdreclassering", "3.3.8", NULL, NULL},
+    {"csv_export", "ggd_monitor", "bereik_jgz", "3.3.9", NULL, NULL},
+    {"csv_export", "ggd_monitor", "jongeren_bewegen", "5.2.1", NULL, NULL},
+    {"csv_export", "ggd_monitor", "tevreden_leefomgeving", "5.2.3", NULL, NULL},
+    {"csv_export", "ggd_monitor", "drugsgebruik", "5.3.1", "substance",
+     "drugs"},
+    {"csv_export", "diemen_lokaal", "uitstroom_werk", "3.1", NULL, NULL},
+    {"csv_export", "diemen_lokaal", "doorlooptijd_wmo", "2.1.1", NULL, NULL},
+    {"csv_export", "diemen_lokaal", "beschut_werk", "3.1.2", NULL, NULL},
+    {"csv_export", "diemen_lokaal", "stadspas", "3.1.7", NULL, NULL},
+    {"csv_export", "diemen_lokaal", "deelname_bewegingsaanbod", "5.2.7", NULL,
+     NULL},
+    {"csv_export", "diemen_lokaal", "activiteiten_diversiteit", "5.4.1", NULL,
+     NULL},
+    {"csv_export", "diemen_lokaal", "woonurgenties", "6.1.1", NULL, NULL},
+    {"csv_export", "diemen_lokaal", "woningen_geschikt_oud", "6.1.4", NULL,
+     NULL},
+    {"csv_export", "diemen_lokaal", "meldingen_zorg_overlast", "6.2.1", NULL,
+     NULL},
+    {"csv_export", "diemen_lokaal", "meldpunt_wvggz", "6.2.2", NULL, NULL},
+    {"csv_export", "cbs_export", "huishoudens_bijstand_mra", "3.1.9", NULL,
+     NULL},
+    {"csv_export", "cbs_export", "wmo_voorzieningen", "6.1.7", NULL, NULL},
+    {"provider_report", "*", "2.2.1", "2.2.1", NULL, NULL},
+    {"provider_report", "*", "2.3.1", "2.3.1", NULL, NULL},
+    {"provider_report", "*", "4.2.3", "4.2.3", NULL, NULL},
+    {"provider_report", "*", "5.1.3", "5.1.3", NULL, NULL},
+    {"provider_report", "*", "5.2.4", "5.2.4", NULL, NULL},
+    {"provider_report", "*", "5.2.8", "5.2.8", NULL, NULL},
+    {"provider_report", "*", "6.1.2", "6.1.2", NULL, NULL},
+    {"provider_report", "*", "6.1.3", "6.1.3", NULL, NULL},
+    {"provider_report", "*", "6.1.5", "6.1.5", NULL, NULL},
+    {"provider_report", "*", "6.1.6", "6.1.6", NULL, NULL},
+};
+
+Test(catalogue, every_issue3_mapping_resolves) {
+  struct gw_catalogue *cat = load_real();
+  size_t i;
+  for (i = 0; i < sizeof issue3 / sizeof issue3[0]; i++) {
+    const struct any_mapping *want = &issue3[i];
+    /* A "*" mapping answers for any dataset the plugin names. */
+    const char *dataset =
+        strcmp(want->dataset, "*") == 0 ? "some-dataset" : want->dataset;
+    const struct gw_source_mapping *m =
+        catalogue_lookup(cat, want->plugin, dataset, want->code);
+    const struct gw_indicator *ind;
+    cr_assert_not_null(m, "%s/%s/%s not mapped", want->plugin, want->dataset,
+                       want->code);
+    cr_expect_str_eq(m->dataset, want->dataset, "%s", want->code);
+    ind = catalogue_find(cat, m->indicator);
+    cr_assert_not_null(ind);
+    cr_expect_str_eq(ind->code, want->policy_code, "%s", want->code);
+    if (want->dimension) {
+      cr_assert_eq(m->breakdown_count, 1, "%s", want->code);
+      cr_expect_str_eq(m->breakdown[0].dimension, want->dimension);
+      cr_expect_str_eq(m->breakdown[0].member, want->member);
+    } else {
+      cr_expect_eq(m->breakdown_count, 0, "%s", want->code);
+    }
+  }
+  catalogue_free(cat);
+}
+
+/* Nothing may be silently missing: every indicator has a mapping. */
+Test(catalogue, every_indicator_has_a_source) {
+  struct gw_catalogue *cat = load_real();
+  size_t i, j, total = 0;
+  for (i = 0; i < catalogue_count(cat); i++) {
+    const struct gw_indicator *ind = catalogue_at(cat, i);
+    size_t n = 0;
+    for (j = 0; j < catalogue_mapping_count(cat); j++) {
+      const struct gw_source_mapping *m = catalogue_mapping_at(cat, j);
+      cr_assert_not_null(m);
+      if (strcmp(m->indicator, ind->id) == 0)
+        n++;
+    }
+    cr_expect_gt(n, 0, "%s (%s) has no source mapping", ind->code, ind->id);
+    total += n;
+  }
+  cr_expect_eq(total, catalogue_mapping_count(cat));
+  cr_expect_null(catalogue_mapping_at(cat, catalogue_mapping_count(cat)));
+  catalogue_free(cat);
+}
+
+Test(catalogue, goals_have_titles) {
+  struct gw_catalogue *cat = load_real();
+  size_t i;
+  cr_expect_eq(catalogue_goal_count(cat), 6);
+  for (i = 0; i < catalogue_count(cat); i++) {
+    const struct gw_indicator *ind = catalogue_at(cat, i);
+    cr_expect_not_null(catalogue_goal_title(cat, ind->goal), "goal %s of %s",
+                       ind->goal, ind->code);
+  }
+  cr_expect_str_eq(catalogue_goal_at(cat, 0)->goal, "1");
+  cr_expect_str_eq(catalogue_goal_title(cat, "5"),
+                   "Alle inwoners uit Diemen hebben gelijke kansen op een "
+                   "goede gezondheid");
+  cr_expect_null(catalogue_goal_title(cat, "9"));
+  cr_expect_null(catalogue_goal_title(cat, NULL));
+  cr_expect_null(catalogue_goal_at(cat, 6));
+  catalogue_free(cat);
+}
+
+Test(catalogue, members_references_and_monitor_fields) {
+  struct gw_catalogue *cat = load_real();
+  const struct gw_indicator *jgz =
+      catalogue_find(cat, "bereik_jeugdgezondheidszorg_pct");
+  const struct gw_indicator *part =
+      catalogue_find(cat, "netto_participatie_pct");
+  const struct gw_indicator *mra =
+      catalogue_find(cat, "huishoudens_bijstand_mra_pct");
+  const struct gw_indicator *drugs =
+      catalogue_find(cat, "genotsmiddelengebruik_pct");
+  const struct gw_breakdown_member *m;
+  const struct gw_reference_row *r;
+  const struct gw_source_mapping *rivm;
+  cr_assert(jgz && part && mra && drugs);
+
+  cr_expect_eq(catalogue_member_count(cat, jgz), 4);
+  m = catalogue_member_at(cat, jgz, 3);
+  cr_assert_not_null(m);
+  cr_assert_eq(m->count, 1);
+  cr_expect_str_eq(m->items[0].dimension, "age");
+  cr_expect_str_eq(m->items[0].member, "10 jaar");
+  cr_expect_null(catalogue_member_at(cat, jgz, 4));
+  cr_expect_eq(catalogue_reference_count(cat, jgz), 4);
+  r = catalogue_reference_at(cat, jgz, 0);
+  cr_assert_not_null(r);
+  cr_expect_str_eq(r->werkelijk_2020, "98");
+  cr_expect_str_eq(r->werkelijk_2021, "-");
+  cr_expect_str_eq(r->begroot_2022, "N.v.t.");
+  cr_expect_str_eq(r->begroot_2023, "90");
+
+  cr_expect_eq(catalogue_member_count(cat, part), 0);
+  cr_assert_eq(catalogue_reference_count(cat, part), 1);
+  r = catalogue_reference_at(cat, part, 0);
+  cr_expect_eq(r->count, 0);
+  cr_expect_str_eq(r->werkelijk_2020, "68,6");
+  cr_expect_str_eq(r->werkelijk_2021, "NB");
+  cr_expect_str_eq(part->preferred_plugin, "swing_ods");
+  cr_expect_null(part->area);
+  cr_expect_not_null(strstr(part->note, "waarstaatjegemeente"));
+
+  cr_expect_str_eq(mra->area, "MRA");
+  cr_expect_str_eq(mra->preferred_plugin, "csv_export");
+  cr_expect_str_eq(drugs->preferred_plugin, "cbs_odata");
+  cr_expect_eq(catalogue_member_count(cat, drugs), 3);
+
+  rivm = catalogue_lookup(cat, "cbs_odata", "50120NED", "Roker");
+  cr_assert_not_null(rivm);
+  cr_assert_eq(rivm->monitor_breakdown_count, 1);
+  cr_expect_str_eq(rivm->monitor_breakdown[0].dimension, "age");
+  cr_expect_str_eq(rivm->monitor_breakdown[0].member, "18 jaar of ouder");
+  rivm = catalogue_lookup(cat, "cbs_odata", "90001NED", "WmoClienten");
+  cr_assert_not_null(rivm);
+  cr_expect_eq(rivm->monitor_breakdown_count, 0);
+
+  /* an indicator from elsewhere is not ours */
+  {
+    struct gw_indicator foreign = *part;
+    cr_expect_eq(catalogue_member_count(cat, &foreign), 0);
+    cr_expect_null(catalogue_reference_at(cat, &foreign, 0));
+  }
+  cr_expect_eq(catalogue_goal_count(NULL), 0);
+  cr_expect_eq(catalogue_mapping_count(NULL), 0);
+  catalogue_free(cat);
+}
+
+static const struct bad_case bad_monitor[] = {
+    {"{\"version\":1,\"goals\":{},\"indicators\":[" IND("a", "") "]}",
+     {"goals", "array", NULL}},
+    {"{\"version\":1,\"goals\":[{\"goal\":\"1\"}],\"indicators\":[" IND(
+         "a", "") "]}",
+     {"goals[0]", NULL}},
+    {"{\"version\":1,\"goals\":[{\"goal\":\"1\",\"title\":\"A\"},{\"goal\":"
+     "\"1\",\"title\":\"B\"}],\"indicators\":[" IND("a", "") "]}",
+     {"goals[1]", "twice", NULL}},
+    {"{\"version\":1,\"goals\":[{\"goal\":\"1\",\"title\":\"A\",\"x\":1}],"
+     "\"indicators\":[" IND("a", "") "]}",
+     {"goals[0]", "unknown key", NULL}},
+    {CAT(IND("a", ",\"sources\":[{\"plugin\":\"p\",\"dataset\":\"D\","
+                  "\"code\":\"C\",\"monitor_breakdown\":{}}]")),
+     {"sources[0]", "monitor_breakdown is empty", NULL}},
+    {CAT(IND("a", ",\"breakdown_members\":[{\"breakdown\":{\"s\":\"x\"},"
+                  "\"title\":\"X\"}],\"sources\":[{\"plugin\":\"p\","
+                  "\"dataset\":\"D\",\"code\":\"C\",\"breakdown\":"
+                  "{\"s\":\"x\"},\"monitor_breakdown\":{\"s\":\"y\"}}]")),
+     {"sources[0]", "repeats a dimension", NULL}},
+    {CAT(IND("a", ",\"preferred_plugin\":7")),
+     {"(\"a\")", "preferred_plugin", "expected a string"}},
+};
+
+Test(catalogue, malformed_monitor_fields_are_explained) {
+  const char *dir = ts_mkdtemp();
+  size_t i, k;
+  for (i = 0; i < sizeof bad_monitor / sizeof bad_monitor[0]; i++) {
+    struct gw_catalogue *cat = (struct gw_catalogue *)1;
+    char err[512];
+    const char *path = write_catalogue(dir, bad_monitor[i].json);
+    err[0] = '\0';
+    cr_expect_eq(catalogue_load(path, &cat, err, sizeof err), -1,
+                 "case %zu loaded", i);
+    cr_expect_null(cat, "case %zu", i);
+    for (k = 0; k < 3 && bad_monitor[i].expect[k]; k++)
+      cr_expect_not_null(strstr(err, bad_monitor[i].expect[k]),
+                         "case %zu: \"%s\" lacks \"%s\"", i, err,
+                         bad_monitor[i].expect[k]);
+  }
+  ts_rm_rf(dir);
+}
