@@ -29,6 +29,8 @@
 #define TIMEOUT_MS_MAX 86400000 /* a day */
 #define DEFAULT_DATA_DIR "gateway-data"
 #define AUDIT_FILE_NAME "exchange.log"
+#define QUARANTINE_DIR_NAME "quarantine"
+#define MIN_COUNT_MAX 1000000
 #define INLINE_SECRET_ERROR                                                    \
   "secrets must not be written inline; use \"${ENV}\" or {\"file\": ...}"
 
@@ -887,6 +889,35 @@ static void load_serve(struct loader *L, const json_t *root,
   }
 }
 
+/* "privacy": {"min_count": 5, "quarantine_dir": "..."}. min_count is a
+ * threshold agreed with the data owner; 0 (the default) switches the
+ * small-cell rule off. */
+static void load_privacy(struct loader *L, const json_t *root,
+                         const struct cfg_path *root_at) {
+  static const char *const keys[] = {"min_count", "quarantine_dir", NULL};
+  const json_t *obj;
+  const json_t *v;
+  struct cfg_path at, key_at;
+  if (get_typed(L, root, root_at, "privacy", JSON_OBJECT, "an object", &obj) !=
+      1)
+    return;
+  cfg_path_child(&at, root_at, "privacy");
+  cfg_check_keys(L->r, obj, &at, keys);
+  v = json_object_get(obj, "min_count");
+  if (v) {
+    cfg_path_child(&key_at, &at, "min_count");
+    if (!json_is_integer(v))
+      type_error(L, &key_at, "an integer (0 switches the rule off)", v);
+    else if (json_integer_value(v) < 0 || json_integer_value(v) > MIN_COUNT_MAX)
+      cfg_error(L->r, &key_at,
+                "expected an integer from 0 (off) to %d, got %lld",
+                MIN_COUNT_MAX, (long long)json_integer_value(v));
+    else
+      L->cfg->privacy_min_count = (int64_t)json_integer_value(v);
+  }
+  set_path(L, obj, &at, "quarantine_dir", &L->cfg->privacy_quarantine_dir);
+}
+
 static void check_referenced_files(struct loader *L) {
   const struct gw_config *cfg = L->cfg;
   struct cfg_path at;
@@ -908,8 +939,8 @@ static void check_referenced_files(struct loader *L) {
 
 static void load_document(struct loader *L, int check_files) {
   static const char *const keys[] = {
-      "$schema", "data_dir", "plugin_dir", "catalogue", "tls", "audit",
-      "sources", "exports",  "serve",      "targets",   NULL};
+      "$schema", "data_dir", "plugin_dir", "catalogue", "tls",     "audit",
+      "sources", "exports",  "serve",      "targets",   "privacy", NULL};
   struct gw_config *cfg = L->cfg;
   const json_t *root = cfg->root;
   const char *ignored;
@@ -917,11 +948,12 @@ static void load_document(struct loader *L, int check_files) {
   cfg_path_root(&at);
   cfg_check_keys(L->r, root, &at, keys);
   get_string(L, root, &at, "$schema", &ignored);
-  if (set_path(L, root, &at, "data_dir", &cfg->data_dir) == 1 &&
-      cfg->audit_path) {
-    /* the default audit log follows data_dir */
+  if (set_path(L, root, &at, "data_dir", &cfg->data_dir) == 1) {
+    /* the default audit log and quarantine follow data_dir */
     gw_free(cfg->audit_path);
     cfg->audit_path = NULL;
+    gw_free(cfg->privacy_quarantine_dir);
+    cfg->privacy_quarantine_dir = NULL;
   }
   set_path(L, root, &at, "plugin_dir", &cfg->plugin_dir);
   set_path(L, root, &at, "catalogue", &cfg->catalogue);
@@ -931,8 +963,13 @@ static void load_document(struct loader *L, int check_files) {
   load_exports(L, root, &at);
   load_serve(L, root, &at);
   set_path(L, root, &at, "targets", &cfg->targets);
+  load_privacy(L, root, &at);
   if (!cfg->audit_path && cfg->data_dir &&
       !(cfg->audit_path = cfg_resolve_path(cfg->data_dir, AUDIT_FILE_NAME)))
+    cfg_out_of_memory(L->r);
+  if (!cfg->privacy_quarantine_dir && cfg->data_dir &&
+      !(cfg->privacy_quarantine_dir =
+            cfg_resolve_path(cfg->data_dir, QUARANTINE_DIR_NAME)))
     cfg_out_of_memory(L->r);
   if (check_files && !L->r->oom)
     check_referenced_files(L);
@@ -971,11 +1008,14 @@ static int init_defaults(struct gw_config *cfg, const char *dir) {
   cfg->catalogue = gw_strdup(GW_DEFAULT_SCHEMA_DIR "/indicators.json");
   cfg->audit_path =
       cfg->data_dir ? cfg_resolve_path(cfg->data_dir, AUDIT_FILE_NAME) : NULL;
+  cfg->privacy_quarantine_dir =
+      cfg->data_dir ? cfg_resolve_path(cfg->data_dir, QUARANTINE_DIR_NAME)
+                    : NULL;
   cfg->secrets = gw_calloc(1, sizeof *cfg->secrets);
   cfg->tls.profile = GW_TLS_PUBLIC;
   cfg->tls.min_tls_minor = 2;
   if (!cfg->dir || !cfg->data_dir || !cfg->plugin_dir || !cfg->catalogue ||
-      !cfg->audit_path || !cfg->secrets)
+      !cfg->audit_path || !cfg->privacy_quarantine_dir || !cfg->secrets)
     return -1;
   return 0;
 }
@@ -1141,6 +1181,7 @@ void config_free(struct gw_config *cfg) {
   gw_free(cfg->serve_listen);
   gw_free(cfg->serve_cert_file);
   gw_free(cfg->serve_key_file);
+  gw_free(cfg->privacy_quarantine_dir);
   json_decref(cfg->root);
   gw_free(cfg->text);
   gw_free(cfg);

@@ -71,6 +71,9 @@ struct gw_config {
   char *serve_listen;      /* "host:port" for `gateway serve`, or NULL */
   char *serve_cert_file;   /* server certificate (PEM path), or NULL */
   char *serve_key_file;    /* server private key (PEM path), or NULL */
+  /* Added by the privacy guard (additive), "privacy" object: */
+  int64_t privacy_min_count;    /* counts 0 < v < this are suppressed; 0 off */
+  char *privacy_quarantine_dir; /* refused payloads; <data_dir>/quarantine */
 };
 
 /* Load and validate everything that does not need plugins. Returns 0, or

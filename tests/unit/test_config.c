@@ -988,6 +988,59 @@ Test(config, documented_example_loads) {
   cr_expect_eq(cfg->source_count, 2);
   cr_expect_eq(cfg->export_count, 2);
   cr_expect_str_eq(cfg->audit_path, "/var/lib/gateway/exchange.log");
+  cr_expect_eq(cfg->privacy_min_count, 5);
+  cr_expect_str_eq(cfg->privacy_quarantine_dir, "/var/lib/gateway/quarantine");
   config_free(cfg);
   free(doc);
+}
+
+/* ---- privacy ------------------------------------------------------------ */
+
+Test(config, privacy_defaults_follow_data_dir) {
+  struct gw_config *cfg = NULL;
+  char cwd[PATH_MAX], expect[PATH_MAX + 64];
+  cr_assert_eq(load_text("{ \"data_dir\": \"/srv/gw\" }", 0, &cfg), 0, "%s",
+               err);
+  cr_expect_eq(cfg->privacy_min_count, 0, "small-cell rule off by default");
+  cr_expect_str_eq(cfg->privacy_quarantine_dir, "/srv/gw/quarantine");
+  config_free(cfg);
+  cr_assert_eq(config_default(&cfg, err, sizeof err), 0, "%s", err);
+  cr_assert(getcwd(cwd, sizeof cwd) != NULL);
+  snprintf(expect, sizeof expect, "%s/gateway-data/quarantine", cwd);
+  cr_expect_str_eq(cfg->privacy_quarantine_dir, expect);
+  cr_expect_eq(cfg->privacy_min_count, 0);
+  config_free(cfg);
+}
+
+Test(config, privacy_values) {
+  struct gw_config *cfg = NULL;
+  char expect[PATH_MAX + 64];
+  cr_assert_eq(load_text("{ \"privacy\": { \"min_count\": 10,\n"
+                         "  \"quarantine_dir\": \"q/held\" } }",
+                         0, &cfg),
+               0, "%s", err);
+  cr_expect_eq(cfg->privacy_min_count, 10);
+  snprintf(expect, sizeof expect, "%s/q/held", real_dir(tmpdir));
+  cr_expect_str_eq(cfg->privacy_quarantine_dir, expect);
+  config_free(cfg);
+  cr_assert_eq(load_text("{ \"privacy\": { \"min_count\": 0 } }", 0, &cfg), 0,
+               "%s", err);
+  cr_expect_eq(cfg->privacy_min_count, 0);
+  config_free(cfg);
+}
+
+Test(config, privacy_errors) {
+  expect_failure("{\n  \"privacy\": { \"min_count\": -1 }\n}",
+                 "gateway.json:2: privacy.min_count: expected an integer from "
+                 "0 (off) to 1000000, got -1");
+  expect_failure("{\n  \"privacy\": { \"min_count\": \"5\" }\n}",
+                 "privacy.min_count: expected an integer (0 switches the rule "
+                 "off), got a string");
+  expect_failure("{\n  \"privacy\": { \"min_cuont\": 5 }\n}",
+                 "did you mean \"min_count\"");
+  expect_failure("{\n  \"privacy\": { \"quarantine_dir\": \"\" }\n}",
+                 "privacy.quarantine_dir: must not be empty");
+  expect_failure("{\n  \"privacy\": 5\n}",
+                 "gateway.json:2: privacy: expected an object, got an integer");
+  expect_failure("{\n  \"privacey\": {}\n}", "did you mean \"privacy\"");
 }
