@@ -124,7 +124,9 @@ const char STORE_SQL_STAGE_VALIDATOR[] =
 /* One row per key. "first" is the row of the lowest component present:
  * the VALUE row when there is one (it supplies value, status, unit and
  * provenance), else a bound row, and then the key has no value and
- * status missing. The bounds come from their own rows. The current
+ * status missing. The bounds come from their own rows, and only
+ * accompany a value: the bounds of a missing or suppressed cell would
+ * disclose what the source withheld. The current
  * stored revision of the key (if any) is looked up in the same pass. */
 const char STORE_SQL_JOIN[] =
     "INSERT INTO temp.joined (indicator, area, area_level, period,"
@@ -134,7 +136,11 @@ const char STORE_SQL_JOIN[] =
     " SELECT k.indicator, k.area, f.area_level, k.period, k.breakdown,"
     "  CASE WHEN k.first_component = 0 THEN f.value END,"
     "  CASE WHEN k.first_component = 0 THEN f.status ELSE 'missing' END,"
-    "  lo.value, hi.value, f.unit, f.plugin, f.dataset, f.source_code,"
+    "  CASE WHEN k.first_component = 0 AND f.value IS NOT NULL"
+    "   THEN lo.value END,"
+    "  CASE WHEN k.first_component = 0 AND f.value IS NOT NULL"
+    "   THEN hi.value END,"
+    "  f.unit, f.plugin, f.dataset, f.source_code,"
     "  f.fetched_at, f.payload_sha256, f.span_id, o.id, o.revision"
     " FROM (SELECT indicator, area, period, breakdown,"
     "        min(component) AS first_component"
