@@ -208,6 +208,58 @@ static json_t *fetch_record(struct gw_run *run, const char *url,
   return rec;
 }
 
+static void log_privacy_refusal(struct gw_run *run, const char *url,
+                                const char *sha,
+                                const struct gw_privacy_finding *f,
+                                const char *quarantined) {
+  char span[GW_SPAN_ID_MAX], redacted[GW_PATH_MAX];
+  int64_t now = clock_now_ms();
+  json_t *rec;
+  random_hex(8, span, sizeof span);
+  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
+                  sizeof redacted);
+  rec = span_record(run, "refuse", span, now, now, 0);
+  if (rec)
+    json_object_update_new(
+        rec,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "url",
+                  redacted, "payload_sha256", sha, "reason",
+                  "person-level data", "finding", f->kind, "format", f->format,
+                  "field_path", f->path, "value_hash_salted", f->value_hash,
+                  "quarantine", quarantined, "outcome", "refused"));
+  log_record(run, rec);
+}
+
+/* DESIGN 10: the gateway holds aggregates only. A payload that looks
+ * person-level is refused whole, before any plugin reads it, and moved
+ * out of the spool; the log gets the field path and a salted hash, never
+ * the value. */
+static int guard_payload(struct gw_run *run, const char *url, const char *path,
+                         const char *sha) {
+  struct gw_privacy_finding finding;
+  char err[GW_ERR_MAX], moved[GW_PATH_MAX];
+  int found = privacy_scan_file(path, &run->privacy, &finding, err, sizeof err);
+  if (found == 0)
+    return 0;
+  if (found < 0) {
+    run_fail(run, "%s: privacy guard could not scan the payload of %s: %s",
+             run->src->id, url, err);
+    return -1;
+  }
+  if (privacy_quarantine(path, run->app->cfg->privacy_quarantine_dir, sha,
+                         moved, sizeof moved, err, sizeof err) != 0) {
+    diag(GW_LOG_ERROR, "%s: %s", run->src->id, err);
+    moved[0] = '\0';
+  }
+  log_privacy_refusal(run, url, sha, &finding, moved[0] ? moved : NULL);
+  run_fail(run,
+           "%s: refused the payload of %s: it holds person-level data (%s "
+           "at %s); quarantined%s%s",
+           run->src->id, url, finding.kind, finding.path,
+           moved[0] ? " as " : " (failed, see above)", moved);
+  return -1;
+}
+
 gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
                     struct gw_payload **out) {
   struct gw_transport_result *res = NULL;
@@ -276,6 +328,8 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
   }
   if (res->not_modified)
     run->summary->not_modified++;
+  else if (guard_payload(run, req->url, path, sha) != 0)
+    goto out;
   if (store_run_stage_validator(
           run->store_run, req->url, res->not_modified ? v.etag : res->etag,
           res->not_modified ? v.last_modified : res->last_modified, sha, err,
@@ -327,6 +381,12 @@ gw_result run_emit(struct gw_run *run, const struct gw_raw_observation *obs) {
   case GW_NORMALISE_OK:
     break;
   }
+  if (small_cells_apply(&run->small_cells, o.unit, &o, reason, sizeof reason) ==
+      1) {
+    run->summary->suppressed++;
+    if (!run->suppression_rule[0])
+      text_copy(run->suppression_rule, sizeof run->suppression_rule, reason);
+  }
   if (store_run_stage(run->store_run, &o, err, sizeof err) != 0) {
     run_fail(run, "%s: %s", run->src->id, err);
     return GW_FAIL;
@@ -352,11 +412,14 @@ static void log_parse(struct gw_run *run, int64_t start, gw_result outcome) {
     json_array_append_new(samples, json_string(run->rejects[i]));
   json_object_del(rec, "parent_span_id");
   json_object_update_new(
-      rec, json_pack("{s:I, s:I, s:I, s:I, s:o, s:s, s:s?}", "pages",
+      rec, json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:s?, s:s, s:s?}", "pages",
                      (json_int_t)run->summary->pages, "emitted",
                      (json_int_t)run->summary->emitted, "unmapped",
                      (json_int_t)run->summary->unmapped, "rejected",
                      (json_int_t)run->summary->rejected, "rejections", samples,
+                     "suppressed", (json_int_t)run->summary->suppressed,
+                     "suppression_rule",
+                     run->suppression_rule[0] ? run->suppression_rule : NULL,
                      "outcome", result_name(outcome), "error",
                      run->summary->error[0] ? run->summary->error : NULL));
   log_record(run, rec);
@@ -411,6 +474,12 @@ static int setup(struct gw_run *run) {
     return -1;
   }
   text_copy(run->summary->run_id, sizeof run->summary->run_id, run->trace_id);
+  run->small_cells.min_count = app->cfg->privacy_min_count;
+  if (privacy_load_or_create_salt(app->cfg->data_dir, run->privacy.salt, err,
+                                  sizeof err) != 0) {
+    run_fail(run, "%s: privacy guard: %s", src->id, err);
+    return -1;
+  }
   /* The trust anchors and client identity are global; the profile and the
    * peer identity we expect belong to the source. */
   tls = app->cfg->tls;

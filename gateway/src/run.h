@@ -25,6 +25,7 @@ struct gw_run_summary {
   uint64_t emitted;           /* raw rows handed over by the plugin */
   uint64_t unmapped;          /* rows for codes the catalogue does not map */
   uint64_t rejected;          /* rows refused by the normaliser or plugin */
+  uint64_t suppressed;        /* cells suppressed by small-cell rules */
   struct gw_run_counts store; /* inserted, revised, unchanged */
   double seconds;
   char error[GW_RUN_ERROR_MAX]; /* first fatal error, one line */

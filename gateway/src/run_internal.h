@@ -7,6 +7,8 @@
 #define GW_RUN_INTERNAL_H
 #include <stdio.h>
 #include "plugin_config.h"
+#include "privacy_guard.h"
+#include "small_cells.h"
 #include "run.h"
 #include "transport.h"
 
@@ -25,6 +27,9 @@ struct gw_payload {
 };
 
 struct gw_run {
+  struct gw_privacy_settings privacy; /* salt for value hashes */
+  struct gw_small_cell_rules small_cells;
+  char suppression_rule[GW_SMALL_CELL_RULE_MAX]; /* first rule applied */
   struct gw_app *app;
   const struct gw_source_config *src;
   const struct gw_loaded_plugin *plugin;
