@@ -43,15 +43,15 @@ static const char *outcome_name(gw_result r) {
 static json_t *summary_json(const struct gw_run_summary *s) {
   return json_pack(
       "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-      "s:I, s:f, s:s?}",
+      "s:I, s:I, s:f, s:s?}",
       "source", s->source_id, "run_id", s->run_id, "outcome",
       outcome_name(s->outcome), "pages", (json_int_t)s->pages, "not_modified",
       (json_int_t)s->not_modified, "bytes", (json_int_t)s->bytes, "emitted",
       (json_int_t)s->emitted, "unmapped", (json_int_t)s->unmapped, "rejected",
-      (json_int_t)s->rejected, "inserted", (json_int_t)s->store.inserted,
-      "revised", (json_int_t)s->store.revised, "unchanged",
-      (json_int_t)s->store.unchanged, "seconds", s->seconds, "error",
-      s->error[0] ? s->error : NULL);
+      (json_int_t)s->rejected, "suppressed", (json_int_t)s->suppressed,
+      "inserted", (json_int_t)s->store.inserted, "revised",
+      (json_int_t)s->store.revised, "unchanged", (json_int_t)s->store.unchanged,
+      "seconds", s->seconds, "error", s->error[0] ? s->error : NULL);
 }
 
 static void print_table_header(void) {
