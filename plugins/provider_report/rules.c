@@ -120,6 +120,11 @@ static int check_not_future(struct pr_check *check, unsigned long line,
   return 0;
 }
 
+static int is_municipality_code(const char *code) {
+  return strlen(code) == 6 && strncmp(code, "GM", 2) == 0 &&
+         digits(code + 2, 4);
+}
+
 void pr_check_header(struct pr_check *check, const struct pr_header *header,
                      unsigned long line, const char *where_prefix) {
   struct pr_violations *v = check->violations;
@@ -128,7 +133,7 @@ void pr_check_header(struct pr_check *check, const struct pr_header *header,
   char where[64], today[16];
 
   check->municipality_ok = strcmp(header->municipality, expected) == 0;
-  if (header->municipality[0] && !check->municipality_ok)
+  if (is_municipality_code(header->municipality) && !check->municipality_ok)
     pr_violation_add(v, line,
                      "%smunicipality: the report is for %s, but this source "
                      "accepts reports for %s only (params.municipality)",

@@ -390,9 +390,14 @@ static int on_end(struct xml_pass *p, xmlTextReaderPtr reader) {
   return 0;
 }
 
+/* A DOCTYPE node carries no line of its own; the parser's line would be
+ * wherever it has read ahead to, so none is given rather than a wrong one. */
 static int refuse_node(struct xml_pass *p, xmlTextReaderPtr reader,
                        const char *what) {
-  pr_violation_add(p->violations, node_line(reader),
+  xmlNodePtr node = xmlTextReaderCurrentNode(reader);
+  long line = node ? xmlGetLineNo(node) : -1;
+
+  pr_violation_add(p->violations, line > 0 ? (unsigned long)line : 0,
                    "the report contains %s; provider reports must not have a "
                    "DTD, entities or a DOCTYPE (refused for safety)",
                    what);

@@ -52,7 +52,8 @@ struct gw_payload {
 
 struct prf_host {
   char url[512];
-  char *body; /* served by fetch (owned) */
+  char *body;      /* served by fetch (owned) */
+  size_t body_len; /* 0: strlen(body) */
   json_t *params;
   size_t read_chunk;      /* 0: as much as asked */
   size_t emit_fail_after; /* emit returns GW_FAIL after this many (0: never) */
@@ -89,7 +90,7 @@ static inline gw_result prf_fetch(struct gw_run *run,
   if (!h->payload)
     return GW_FAIL;
   h->payload->data = h->body;
-  h->payload->len = strlen(h->body);
+  h->payload->len = h->body_len ? h->body_len : strlen(h->body);
   snprintf(h->payload->url, sizeof h->payload->url, "%s", req->url);
   *out = h->payload;
   return GW_OK;
@@ -339,6 +340,19 @@ static inline void prf_replace(struct prf_host *h, const char *from,
 static inline void prf_set_body(struct prf_host *h, const char *body) {
   free(h->body);
   h->body = prf_strdup(body);
+  h->body_len = 0;
+}
+
+/* A body that may contain NUL bytes. */
+static inline void prf_set_bytes(struct prf_host *h, const void *data,
+                                 size_t len) {
+  free(h->body);
+  h->body = malloc(len + 1);
+  if (!h->body)
+    return;
+  memcpy(h->body, data, len);
+  h->body[len] = '\0';
+  h->body_len = len;
 }
 
 /* The body of tests/fixtures/provider/<name>. */
