@@ -21,9 +21,9 @@
 #include <libxml/xmlschemas.h>
 #include <libxml/xmlversion.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #if LIBXML_VERSION >= 21200
 typedef const xmlError pr_xml_error;
@@ -78,34 +78,70 @@ static int reader_options(void) {
 
 /* ---- the schema ---------------------------------------------------------- */
 
+struct schema_source {
+  const struct gw_host_api *host;
+  const char *path;
+};
+
 static void on_schema_error(void *arg, pr_xml_error *err) {
-  const struct gw_host_api *host = arg;
+  const struct schema_source *source = arg;
 
   if (err && err->level >= XML_ERR_ERROR)
-    host->log(NULL, GW_LOG_ERROR, "provider_report: schema %s line %d: %s",
-              err->file ? err->file : "?", err->line,
-              err->message ? err->message : "error");
+    source->host->log(NULL, GW_LOG_ERROR,
+                      "provider_report: schema %s line %d: %s", source->path,
+                      err->line, err->message ? err->message : "error");
+}
+
+/* The schema is a trusted local file named by the configuration, read
+ * here and compiled from memory: the gateway denies libxml2 every external
+ * resource (a process-wide loader), and the XSD has no imports. */
+static char *read_schema_file(const char *path, size_t *len) {
+  enum { SCHEMA_MAX = 1 << 20 };
+  FILE *file = fopen(path, "rb");
+  char *text = NULL;
+  size_t got;
+
+  if (!file)
+    return NULL;
+  text = malloc(SCHEMA_MAX + 1);
+  if (text) {
+    got = fread(text, 1, SCHEMA_MAX + 1, file);
+    if (ferror(file) || got > SCHEMA_MAX || got == 0) {
+      free(text);
+      text = NULL;
+    } else {
+      text[got] = '\0';
+      *len = got;
+    }
+  }
+  fclose(file);
+  return text;
 }
 
 void *pr_xml_schema_load(const struct gw_host_api *host, const char *path) {
-  xmlSchemaParserCtxtPtr parser;
+  struct schema_source source = {host, path};
+  xmlSchemaParserCtxtPtr parser = NULL;
   xmlSchemaPtr schema = NULL;
+  size_t len = 0;
+  char *text;
 
   xmlInitParser();
-  /* libxml2 would print its own "failed to load" line to stderr */
-  if (access(path, R_OK) != 0)
+  text = read_schema_file(path, &len);
+  if (!text)
     goto out;
-  parser = xmlSchemaNewParserCtxt(path);
+  parser = xmlSchemaNewMemParserCtxt(text, (int)len);
   if (!parser)
     goto out;
-  xmlSchemaSetParserStructuredErrors(parser, on_schema_error, (void *)host);
+  xmlSchemaSetParserStructuredErrors(parser, on_schema_error, &source);
   schema = xmlSchemaParse(parser);
-  xmlSchemaFreeParserCtxt(parser);
 out:
+  if (parser)
+    xmlSchemaFreeParserCtxt(parser);
+  free(text);
   if (!schema)
     host->log(NULL, GW_LOG_ERROR,
               "provider_report: cannot compile the report schema %s; "
-              "expected provider-report.xsd in params.schema_dir",
+              "expected a readable provider-report.xsd in params.schema_dir",
               path);
   return schema;
 }
