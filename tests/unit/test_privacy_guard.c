@@ -4,7 +4,10 @@
  * the value never appears in a finding or an error, large files scan in
  * flat memory, quarantine and salt files behave.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +312,51 @@ Test(privacy, long_paths_are_cut_and_marked) {
   cr_expect(strcmp(f.path + strlen(f.path) - 3, "...") == 0, "%s", f.path);
 }
 
+/* No shipped fixture holds person data: the guard must let every one of
+ * them through (or fail on the deliberately broken ones), else the demo
+ * and the plugin tests would be refused. Fixtures made to trip the guard
+ * live under a "privacy" directory, carry "bsn" or "person" in their name,
+ * or are listed here. */
+static const char *const deliberate_person_data[] = {
+    /* a schema case: an unknown root key that happens to be a BSN */
+    "/provider/schema-cases/bad-extra-root-key.json",
+};
+static int fixture_failures;
+static int fixture_count;
+
+static int deliberate(const char *path) {
+  for (size_t i = 0;
+       i < sizeof deliberate_person_data / sizeof *deliberate_person_data; i++)
+    if (strstr(path, deliberate_person_data[i]))
+      return 1;
+  return strstr(path, "/privacy/") != NULL;
+}
+
+static int scan_fixture(const char *path, const struct stat *st, int type,
+                        struct FTW *ftw) {
+  struct gw_privacy_finding f;
+  char err[1024];
+  const char *name = path + ftw->base;
+  (void)st;
+  if (type != FTW_F || strstr(path, "/config/") || strstr(name, "bsn") ||
+      strstr(name, "person") || deliberate(path))
+    return 0;
+  fixture_count++;
+  if (privacy_scan_file(path, &settings, &f, err, sizeof err) == 1) {
+    fixture_failures++;
+    cr_log_error("%s: %s at %s", path, f.kind, f.path);
+  }
+  return 0;
+}
+
+Test(privacy, shipped_fixtures_are_clean) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/tests/fixtures", ts_source_dir());
+  cr_assert_eq(nftw(dir, scan_fixture, 16, FTW_PHYS), 0, "cannot walk %s", dir);
+  cr_expect_gt(fixture_count, 50, "only %d fixtures found", fixture_count);
+  cr_expect_eq(fixture_failures, 0, "%d fixtures refused", fixture_failures);
+}
+
 static long max_rss_kib(void) {
   struct rusage ru;
   cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
@@ -395,6 +443,29 @@ Test(privacy, quarantine_moves_with_mode_0600) {
   cr_assert_not_null(content);
   cr_expect_str_eq(content, "bsn\n999900006\n");
   free(content);
+}
+
+/* From tmpfs to the test directory: another file system on the usual CI
+ * machine, so rename() fails with EXDEV and the copy path runs. */
+Test(privacy, quarantine_across_file_systems) {
+  char spool[1024], qdir[1024], out[1024], err[512];
+  struct stat st;
+  char *content;
+  const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmpdir;
+  snprintf(spool, sizeof spool, "%s/gw-privacy-test-%ld", base, (long)getpid());
+  snprintf(qdir, sizeof qdir, "%s/quarantine", tmpdir);
+  write_bytes(spool, "{\"bsn\":\"999900006\"}");
+  cr_assert_eq(
+      privacy_quarantine(spool, qdir, sha, out, sizeof out, err, sizeof err), 0,
+      "%s", err);
+  cr_expect_eq(access(spool, F_OK), -1, "the spool file is gone");
+  cr_assert_eq(stat(out, &st), 0);
+  cr_expect_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+  content = ts_read_file(out, NULL);
+  cr_assert_not_null(content);
+  cr_expect_str_eq(content, "{\"bsn\":\"999900006\"}");
+  free(content);
+  unlink(spool);
 }
 
 Test(privacy, quarantine_refuses_bad_sha_and_missing_file) {
