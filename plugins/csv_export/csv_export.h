@@ -178,6 +178,12 @@ void csvx_fields_free(struct csvx_fields *f, struct csvx_mem *mem);
 const char *csvx_delimiter_name(char delimiter);
 /* Pointer to text without leading/trailing blanks; *len gets its length. */
 const char *csvx_trim(const char *text, size_t *len);
+/* Cuts an incomplete UTF-8 sequence off the end of s (after a bounded
+ * copy or snprintf truncation), so messages stay valid UTF-8. */
+void csvx_utf8_fix_tail(char *s);
+/* At most max bytes of text into out, never splitting a character; "..."
+ * appended when cut. */
+void csvx_excerpt(const char *text, size_t max, char *out, size_t size);
 /* Case-insensitive equality of trimmed a and b (ASCII letters only). */
 int csvx_same_name(const char *a, const char *b);
 /* The value a map gives text (exact match first, then case-insensitive),

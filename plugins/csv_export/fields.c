@@ -45,6 +45,42 @@ const char *csvx_trim(const char *text, size_t *len) {
   return text + start;
 }
 
+void csvx_utf8_fix_tail(char *s) {
+  size_t n = strlen(s), back = 0, need;
+  unsigned char lead;
+
+  while (back < 4 && back < n &&
+         ((unsigned char)s[n - 1 - back] & 0xC0) == 0x80)
+    back++;
+  if (back == n)
+    return;
+  lead = (unsigned char)s[n - 1 - back];
+  if (lead < 0x80)
+    return;
+  need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+  if (back < need)
+    s[n - 1 - back] = '\0';
+}
+
+void csvx_excerpt(const char *text, size_t max, char *out, size_t size) {
+  size_t len = strlen(text), keep = len;
+
+  if (size < 4) {
+    if (size)
+      out[0] = '\0';
+    return;
+  }
+  if (keep > max)
+    keep = max;
+  if (keep > size - 4)
+    keep = size - 4;
+  memcpy(out, text, keep);
+  out[keep] = '\0';
+  csvx_utf8_fix_tail(out);
+  if (keep < len)
+    memcpy(out + strlen(out), "...", 4);
+}
+
 static char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
@@ -103,7 +139,7 @@ size_t csvx_count_fields(const char *record, size_t len, char delimiter) {
 }
 
 static int grow(struct csvx_fields *f, size_t len, struct csvx_mem *mem) {
-  size_t need = 2 * len + 2; /* every byte a delimiter: len+1 NULs */
+  size_t need = len + 1; /* each byte yields at most one byte or NUL */
 
   if (f->text_cap < need) {
     char *text = csvx_realloc(mem, f->text, need);

@@ -25,6 +25,7 @@ static gw_result fail(struct csvx_job *job, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  csvx_utf8_fix_tail(msg);
   job->host->log(job->run, GW_LOG_ERROR, "%s: %s", job->name, msg);
   return GW_FAIL;
 }
@@ -53,7 +54,11 @@ static void header_text(const struct csvx_fields *f, char delimiter, char *out,
         snprintf(out + used, size - used, "%s%s", i ? sep : "", f->value[i]);
     if (n < 0 || (size_t)n >= size - used) {
       if (size > 4)
-        memcpy(out + size - 4, "...", 4);
+        out[size - 4] = '\0';
+      csvx_utf8_fix_tail(out);
+      used = strlen(out);
+      if (used + 4 <= size)
+        memcpy(out + used, "...", 4);
       return;
     }
     used += (size_t)n;
@@ -151,8 +156,12 @@ static void note_skipped(char *list, size_t size, const char *name) {
   if (used + 4 >= size)
     return;
   if (snprintf(list + used, size - used, "%s%s", used ? ", " : "", name) >=
-      (int)(size - used))
-    memcpy(list + size - 4, "...", 4);
+      (int)(size - used)) {
+    list[size - 4] = '\0';
+    csvx_utf8_fix_tail(list);
+    used = strlen(list);
+    memcpy(list + used, "...", 4);
+  }
 }
 
 static gw_result default_value_columns(struct csvx_job *job) {
@@ -288,8 +297,7 @@ static gw_result find_header(struct csvx_job *job, char *delimiter) {
       return GW_OK;
     }
     if (rows++ == 0)
-      snprintf(first, sizeof first, "%.*s%s", 160, r->record,
-               r->record_len > 160 ? "..." : "");
+      csvx_excerpt(r->record, 160, first, sizeof first);
     if ((*delimiter = delimiter_naming_area(job)) != 0)
       return GW_OK;
     if (rows >= CSVX_MAX_TITLE_ROWS)

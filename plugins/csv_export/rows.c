@@ -35,6 +35,7 @@ static gw_result fail(struct csvx_job *job, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  csvx_utf8_fix_tail(msg);
   job->host->log(job->run, GW_LOG_ERROR, "%s: %s", job->name, msg);
   return GW_FAIL;
 }
@@ -47,8 +48,10 @@ static void reject(struct csvx_job *job, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(reason, sizeof reason, fmt, ap);
   va_end(ap);
+  csvx_utf8_fix_tail(reason);
   snprintf(where, sizeof where, "%s line %llu", job->name,
            (unsigned long long)job->reader.record_line);
+  csvx_utf8_fix_tail(where);
   job->host->reject(job->run, where, reason);
   job->rejected++;
 }
@@ -129,11 +132,11 @@ static gw_result emit_cell(struct csvx_job *job, const struct row_keys *k,
   } else if (job->host->parse_number(text, &o.value) == 0) {
     o.has_value = 1;
   } else {
-    char markers[256];
+    char markers[256], cell[96];
     csvx_marker_list(job->cfg, markers, sizeof markers);
-    reject(job,
-           "column \"%s\": \"%.80s\" is neither a number nor a marker (%s)",
-           column, text, markers);
+    csvx_excerpt(text, 80, cell, sizeof cell);
+    reject(job, "column \"%s\": \"%s\" is neither a number nor a marker (%s)",
+           column, cell, markers);
     return GW_OK;
   }
   rc = job->host->emit(job->run, &o);

@@ -398,3 +398,18 @@ Test(csv_export_parse, empty_keys_are_rejected) {
       csv_reject_find(h, "line 3", "column \"jaar\" (the period) is empty"), 0);
   csv_fake_free(h);
 }
+
+/* Found by fuzz_csv: a long bad cell cut at 80 bytes split a character. */
+Test(csv_export_parse, reject_message_does_not_split_a_character) {
+  char body[512], cell[128];
+  struct csv_fake_host *h;
+  memset(cell, 'a', 79);
+  memcpy(cell + 79, "\xC3\xA9zz", 5);
+  snprintf(body, sizeof body, "gebied;jaar;a\nGM0384;2020;%s\n", cell);
+  h = run_ok(body, WIDE);
+  cr_assert_eq(h->total_rejects, 1);
+  cr_expect_not_null(strstr(h->rejects[0], "aaa...\" is neither"),
+                     "cut before the two-byte character: %s", h->rejects[0]);
+  cr_expect_null(strstr(h->rejects[0], "\xC3\""));
+  csv_fake_free(h);
+}
