@@ -25,6 +25,8 @@ void pr_violations_free(struct pr_violations *v) {
   memset(v, 0, sizeof *v);
 }
 
+static char *format_message(unsigned long line, const char *fmt, va_list ap)
+    GW_PRINTF_LIKE(2, 0);
 static char *format_message(unsigned long line, const char *fmt, va_list ap) {
   char body[1024];
   char *out;
