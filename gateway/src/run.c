@@ -321,9 +321,16 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
     char redacted[GW_PATH_MAX];
     xlog_redact_url(req->url, (const char *const *)run->app->cfg->secrets,
                     redacted, sizeof redacted);
+    rc = res->outcome;
+    if (rc == GW_FAIL && res->http_status >= 400 && res->http_status < 500) {
+      text_format(run->last_fetch_error, sizeof run->last_fetch_error,
+                  "%s: fetching %s failed: %s", run->src->id, redacted,
+                  res->error[0] ? res->error : "client error");
+      diag(GW_LOG_WARN, "%s", run->last_fetch_error);
+      goto out;
+    }
     run_fail(run, "%s: fetching %s failed: %s", run->src->id, redacted,
              res->error[0] ? res->error : "unknown transport error");
-    rc = res->outcome;
     goto out;
   }
   if (res->not_modified)
@@ -506,7 +513,9 @@ static gw_result call_plugin(struct gw_run *run) {
   }
   r = d->run(ctx, run);
   d->destroy(ctx);
-  if (r != GW_OK && !run->summary->error[0])
+  if (r != GW_OK && !run->summary->error[0] && run->last_fetch_error[0])
+    run_fail(run, "%s", run->last_fetch_error);
+  else if (r != GW_OK && !run->summary->error[0])
     run_fail(run, "%s: plugin %s ended with %s (see messages above)",
              run->src->id, d->name, result_name(r));
   return r;

@@ -47,6 +47,9 @@ struct gw_run {
   char rejects[GW_REJECTS_KEPT][256];
   size_t rejects_kept;
   long last_http_status; /* of the most recent fetch; 0 when none */
+  /* A 4xx answer is the plugin's to judge (a year not yet published may be
+   * skipped); kept so a plugin that just gives up still leaves a reason. */
+  char last_fetch_error[GW_RUN_ERROR_MAX];
 };
 
 /* Records the first fatal error of the run (later ones are logged only). */

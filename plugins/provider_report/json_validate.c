@@ -65,13 +65,20 @@ static void add(struct validator *v, const char *path, const char *fmt, ...) {
   pr_violation_add(v->violations, 0, "%s: %s", path, message);
 }
 
+/* A path too deep for the buffer ends in "..." rather than being cut
+ * silently; violations stay readable either way. */
+static void mark_cut(char *out, size_t size, int n) {
+  if ((n < 0 || (size_t)n >= size) && size > 4)
+    memcpy(out + size - 4, "...", 4);
+}
+
 static void child_path(char *out, size_t size, const char *parent,
                        const char *key) {
-  snprintf(out, size, "%s.%s", parent, key);
+  mark_cut(out, size, snprintf(out, size, "%s.%s", parent, key));
 }
 
 static void item_path(char *out, size_t size, const char *parent, size_t i) {
-  snprintf(out, size, "%s[%zu]", parent, i);
+  mark_cut(out, size, snprintf(out, size, "%s[%zu]", parent, i));
 }
 
 /* maxLength/minLength count characters (code points), not bytes. */

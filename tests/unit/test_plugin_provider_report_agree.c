@@ -27,15 +27,16 @@ struct python_verdict {
 };
 
 static void run_python(const char *file, struct python_verdict *out) {
-  char command[4096], line[2048];
+  char command[16384], line[2048];
   FILE *pipe;
   int status;
 
   memset(out, 0, sizeof *out);
-  snprintf(command, sizeof command,
-           "/usr/bin/python3 '%s/tests/tools/validate_json.py' "
-           "'%s/schemas/provider-report.schema.json' '%s' 2>&1",
-           ts_source_dir(), ts_source_dir(), file);
+  cr_assert_lt(snprintf(command, sizeof command,
+                        "/usr/bin/python3 '%s/tests/tools/validate_json.py' "
+                        "'%s/schemas/provider-report.schema.json' '%s' 2>&1",
+                        ts_source_dir(), ts_source_dir(), file),
+               (int)sizeof command);
   pipe = popen(command, "r");
   cr_assert_not_null(pipe);
   while (fgets(line, sizeof line, pipe)) {
