@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # ops/demo.sh - the gateway end to end on one machine, without internet.
 #
-# Builds build/, makes a test CA in demo-out/certs, serves the constructed
-# StatLine fixtures (tests/fixtures/statline: CBS 90001NED and 90002NED, RIVM
-# 50120NED) over local HTTPS, writes demo-out/gateway.json from
-# ops/demo-config.json.in, runs `gateway run` for all three sources and
-# shows what came out: feeds in demo-out/feeds, store and exchange log in
-# demo-out/data, the fixture server's request log in demo-out/requests.jsonl.
+# Builds build/, makes a test CA in demo-out/certs and serves constructed
+# fixtures for every plugin over local HTTPS: CBS StatLine 90001NED and
+# 90002NED and the RIVM health monitor 50120NED (cbs_odata), GGD and CBS CSV
+# exports (csv_export), provider reports in XML and JSON (provider_report),
+# and a Swing Open Data Service mock that demands an API key (swing_ods);
+# one CSV comes from a drop folder (file://). Writes demo-out/gateway.json
+# from ops/demo-config.json.in, runs `gateway run` for all sources, then
+# `gateway monitor` (text on screen; HTML, JSON and CSV in demo-out/monitor.*)
+# and shows what came out: feeds in demo-out/feeds, store and exchange log
+# in demo-out/data, the servers' request logs in demo-out/*.jsonl.
 #
 # Knobs: GW_DEMO_OUT (default demo-out), GW_DEMO_BUILD (default build),
-# GW_JOBS, GW_SKIP_DEPS=1.
+# GW_JOBS, GW_SKIP_DEPS=1, GW_DEMO_NO_BUILD=1 (use the binary in
+# GW_DEMO_BUILD as it is; the integration test does this).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,8 +26,11 @@ OUT=${GW_DEMO_OUT:-$ROOT/demo-out}
 BUILD=${GW_DEMO_BUILD:-$ROOT/build}
 JOBS=${GW_JOBS:-$(nproc 2>/dev/null || echo 2)}
 PYTHON=${PYTHON:-python3}
-FIXTURES="$ROOT/tests/fixtures/statline"
-SERVER_PID=""
+FIXTURES="$ROOT/tests/fixtures"
+SERVER_PIDS=()
+# The Swing mock's API key for this demo only; the gateway reads it from the
+# environment (the config says "${SWING_APIKEY}"), never from the file.
+export SWING_APIKEY=demo-key-not-secret
 
 step() {
   printf '\n== %s\n' "$*"
@@ -34,11 +42,14 @@ die() {
 }
 
 stop_server() {
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
+  local pid
+  for pid in "${SERVER_PIDS[@]:-}"; do
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  SERVER_PIDS=()
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
@@ -48,23 +59,39 @@ sed_escape() {
   printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'
 }
 
+# start_server NAME ROOT VAR [server args...]: sets VAR to the base URL.
+# Not to be called in $(...): the server must belong to this shell.
 start_server() {
-  local port_file="$OUT/server.port"
+  local name=$1 root=$2 var=$3 port_file="$OUT/$1.port" pid
+  shift 3
   rm -f "$port_file"
-  "$PYTHON" "$ROOT/tests/server/fixture_server.py" --root "$FIXTURES" \
+  "$PYTHON" "$ROOT/tests/server/fixture_server.py" --root "$root" \
     --cert "$OUT/certs/server.crt" --key "$OUT/certs/server.key" \
-    --port 0 --port-file "$port_file" --request-log "$OUT/requests.jsonl" \
-    2>"$OUT/server.log" &
-  SERVER_PID=$!
+    --port 0 --port-file "$port_file" --request-log "$OUT/$name-requests.jsonl" \
+    "$@" >"$OUT/$name-server.log" 2>&1 </dev/null &
+  pid=$!
+  SERVER_PIDS+=("$pid")
   for _ in $(seq 1 100); do
     [[ -s $port_file ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null ||
-      die "fixture server exited: $(cat "$OUT/server.log")"
+    kill -0 "$pid" 2>/dev/null ||
+      die "fixture server $name exited: $(cat "$OUT/$name-server.log")"
     sleep 0.1
   done
-  [[ -s $port_file ]] || die "fixture server did not report its port in 10 s"
-  BASE="https://127.0.0.1:$(tr -d '[:space:]' <"$port_file")"
-  echo "fixture server at $BASE (pid $SERVER_PID, root $FIXTURES)"
+  [[ -s $port_file ]] || die "fixture server $name did not report its port in 10 s"
+  printf -v "$var" 'https://127.0.0.1:%s' "$(tr -d '[:space:]' <"$port_file")"
+}
+
+# One web root for the open sources, a second server for the Swing mock
+# (it answers 401 to any request without the API key).
+start_servers() {
+  rm -rf "$OUT/www" "$OUT/drop"
+  mkdir -p "$OUT/www" "$OUT/drop"
+  cp -r "$FIXTURES/statline/ODataFeed" "$FIXTURES/statline/odata" "$OUT/www/"
+  cp -r "$FIXTURES/csv" "$FIXTURES/provider" "$OUT/www/"
+  cp "$FIXTURES/csv/diemen_lokaal.csv" "$OUT/drop/"
+  start_server open "$OUT/www" BASE
+  start_server swing "$FIXTURES/swing" SWING_BASE --require-header "apikey: $SWING_APIKEY"
+  echo "open sources at $BASE, Swing mock at $SWING_BASE, drop folder $OUT/drop"
 }
 
 write_config() {
@@ -72,6 +99,9 @@ write_config() {
     -e "s|@CA_FILE@|$(sed_escape "$OUT/certs/ca.crt")|g" \
     -e "s|@DATA_DIR@|$(sed_escape "$OUT/data")|g" \
     -e "s|@OUT_DIR@|$(sed_escape "$OUT")|g" \
+    -e "s|@SWING_BASE@|$(sed_escape "$SWING_BASE")|g" \
+    -e "s|@DROP_DIR@|$(sed_escape "$OUT/drop")|g" \
+    -e "s|@ROOT@|$(sed_escape "$ROOT")|g" \
     "$ROOT/ops/demo-config.json.in" >"$OUT/gateway.json"
   if grep -q '@[A-Z_]*@' "$OUT/gateway.json"; then
     die "unsubstituted placeholder in $OUT/gateway.json"
@@ -104,8 +134,12 @@ for indicator, n in sorted(per_indicator.items(), key=lambda kv: str(kv[0])):
   step "exchange"
   [[ -f $OUT/data/exchange.log ]] &&
     echo "  exchange log: ${OUT#"$ROOT"/}/data/exchange.log ($(wc -l <"$OUT/data/exchange.log") records)"
-  echo "  requests served: $(wc -l <"$OUT/requests.jsonl")" \
-    "(log: ${OUT#"$ROOT"/}/requests.jsonl)"
+  echo "  requests served: $(cat "$OUT"/*-requests.jsonl | wc -l)" \
+    "(logs: ${OUT#"$ROOT"/}/*-requests.jsonl)"
+  step "monitor report"
+  for f in "$OUT"/monitor.{html,json,csv}; do
+    [[ -f $f ]] && printf '  %-50s %10s bytes\n' "${f#"$ROOT"/}" "$(stat -c %s "$f")"
+  done
 }
 
 main() {
@@ -116,9 +150,11 @@ main() {
   fi
   [[ -d $FIXTURES ]] || die "no fixtures at $FIXTURES"
 
-  step "build (${BUILD#"$ROOT"/}/)"
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$BUILD" -j "$JOBS"
+  if [[ ${GW_DEMO_NO_BUILD:-0} != 1 ]]; then
+    step "build (${BUILD#"$ROOT"/}/)"
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$BUILD" -j "$JOBS"
+  fi
   [[ -x $BUILD/gateway ]] || die "$BUILD/gateway was not built"
 
   step "test CA and fixture server"
@@ -126,12 +162,20 @@ main() {
   # Generated output, keys included: never to be committed.
   printf '*\n' >"$OUT/.gitignore"
   bash "$ROOT/certs/make-test-ca.sh" "$OUT/certs"
-  start_server
+  start_servers
   write_config
 
   step "gateway run"
   local rc=0
   "$BUILD/gateway" --config "$OUT/gateway.json" run || rc=$?
+
+  step "gateway monitor"
+  local fmt
+  for fmt in html json csv; do
+    "$BUILD/gateway" --config "$OUT/gateway.json" monitor --format "$fmt" \
+      --output "$OUT/monitor.$fmt" || rc=$?
+  done
+  "$BUILD/gateway" --config "$OUT/gateway.json" monitor --format text || rc=$?
 
   summary
   if [[ $rc -ne 0 ]]; then

@@ -6,8 +6,9 @@ Usage: make_targets.py REFERENCE.csv INDICATORS.json [OUTPUT.json]
 Ships, as configuration, what the Programmabegroting 2023 says:
   * "targets": begroot_2022 and begroot_2023 per indicator and breakdown
     member, as a number ("3,2" -> 3.2) or a marker ("NB", "N.v.t.", ...);
-  * "werkelijk": the werkelijk cells the municipality marks "N.v.t." (the
-    indicator was not yet in the begroting), which no source can deliver.
+  * "werkelijk": the werkelijk cells the municipality itself marks "N.v.t."
+    (the indicator was not yet in the begroting) or "-" (no value that
+    year), which no source can express: sources say only "missing".
 Other werkelijk cells are data and come from the sources, never from here.
 The output is deterministic, so the committed file can be regenerated and
 diffed (see docs/monitor.md).
@@ -29,6 +30,8 @@ TARGET_NOTES = {
 }
 SINCE_2022 = "Deze indicator is sinds de Begroting 2022 opgenomen."
 NOT_APPLICABLE = "Niet van toepassing volgens de Programmabegroting 2023."
+NO_VALUE = "Geen waarde volgens de Programmabegroting 2023."
+DECLARED_WERKELIJK = ("N.v.t.", "-")
 
 
 def fail(msg):
@@ -73,11 +76,17 @@ def main(argv):
                 entry["note"] = note
             targets.append(entry)
         for column, year in WERKELIJK_COLUMNS:
-            if r[column] != "N.v.t.":
+            marker = r[column]
+            if marker not in DECLARED_WERKELIJK:
                 continue
-            reason = SINCE_2022 if "since 2022" in r["note"] else NOT_APPLICABLE
+            if marker == "-":
+                reason = NO_VALUE
+            elif "since 2022" in r["note"]:
+                reason = SINCE_2022
+            else:
+                reason = NOT_APPLICABLE
             werkelijk.append({"indicator": ids[code], "breakdown": breakdown,
-                              "year": year, "marker": "N.v.t.",
+                              "year": year, "marker": marker,
                               "reason": reason})
     doc = {"municipality": catalogue["municipality"], "targets": targets,
            "werkelijk": werkelijk}
