@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "config.h"
 #include "plugin_loader.h"
+#include "targets.h"
 #include "text.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,8 @@ static const char check_usage[] =
     "\n"
     "Validates the configuration without fetching anything: unknown keys,\n"
     "wrong types, missing files or certificates, secrets written inline,\n"
-    "the catalogue, every plugin a source names, and each source's params\n"
+    "the catalogue and the targets file, every plugin a source names, and\n"
+    "each source's params\n"
     "against that plugin's declared keys. Every problem is printed as\n"
     "FILE:LINE: KEY: MESSAGE. Exit status 0 when valid, 2 otherwise.\n";
 
@@ -80,6 +82,15 @@ int cmd_check(const struct gw_cli *cli, int argc, char **argv) {
   if (catalogue_load(cfg->catalogue, &cat, err, sizeof err) != 0) {
     fprintf(stderr, "%s\n", err);
     problems++;
+  } else if (cfg->targets) {
+    struct gw_targets *targets = NULL;
+    if (targets_load(cfg->targets, cat, &targets, err, sizeof err) != 0) {
+      fputs(err, stderr);
+      if (err[0] && err[strlen(err) - 1] != '\n')
+        fputc('\n', stderr);
+      problems++;
+    }
+    targets_free(targets);
   }
   if (plugin_registry_load(cfg->plugin_dir, &reg, err, sizeof err) != 0) {
     fprintf(stderr, "%s: plugin_dir: %s\n", cfg->path, err);

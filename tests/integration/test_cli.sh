@@ -63,3 +63,17 @@ assert_contains "$out" "bijstand_per_10k"
 n=$(gw --json indicators | "$PYTHON" -c "import json,sys; print(len(json.load(sys.stdin)))")
 [ "$n" -ge 40 ] || fail "catalogue lists only $n indicators"
 pass "indicators lists the catalogue ($n)"
+
+printf '{"municipality":"GM0384","targets":[{"indicator":"bestaat_niet","year":"2022","value":1}]}\n' >bad-targets.json
+"$PYTHON" - "$WORK/gateway.json" "$WORK/bad-targets.json" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["targets"] = sys.argv[2]
+cfg["sources"] = []
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+rc=0; gw check 2>check3.err || rc=$?
+assert_eq "$rc" 2 "exit status of check with a bad targets file"
+assert_contains "$(cat check3.err)" "bad-targets.json:1:" "targets file and line"
+assert_contains "$(cat check3.err)" "bestaat_niet" "unknown indicator in targets"
+pass "check validates the targets file"
