@@ -159,6 +159,13 @@ SOURCES = [
     ("6.1.6", "provider_report", "*", "6.1.6", None),
 ]
 
+# A Swing bulk download (`"period";"geolevel";"geoitem";"<var>"`, the
+# waarstaatjegemeente export layout) carries the same variable codes as the
+# Open Data Service; read with csv_export it uses dataset "swing_bulk".
+SOURCES += [(code, "csv_export", "swing_bulk", var, bd)
+            for (code, plugin, _, var, bd) in list(SOURCES)
+            if plugin == "swing_ods"]
+
 # Breakdown members a source publishes that the reference table does not
 # show, and which of them the table's figure is: the RIVM health monitor
 # splits every figure by age, and the Programmabegroting reports adults
