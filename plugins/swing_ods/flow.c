@@ -366,8 +366,9 @@ static gw_result read_values(struct swing_ctx *ctx, struct gw_run *run,
   }
   rc = swing_page_through(ctx, run, url.data, SWING_PAGE_NEXTLINK, &what,
                           on_value, &st);
+  /* Per variable and period is detail; the run summary has the totals. */
   if (rc == GW_OK)
-    ctx->host->log(run, GW_LOG_INFO,
+    ctx->host->log(run, GW_LOG_DEBUG,
                    "swing_ods: %s, %s, %s: %llu rows, %llu rejected", variable,
                    ctx->geo_level, label, (unsigned long long)st.rows,
                    (unsigned long long)st.rejected);
