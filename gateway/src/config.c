@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config_internal.h"
+#include "cron.h"
 #include "gw_alloc.h"
 #include "json_locate.h"
 #include "text.h"
@@ -271,25 +272,6 @@ static int oin_valid(const char *s) {
     if (!isdigit((unsigned char)*p))
       return 0;
   return 1;
-}
-
-/* Five cron fields: minute hour day-of-month month day-of-week. */
-static int schedule_valid(const char *s) {
-  int fields = 0;
-  int in_field = 0;
-  for (const char *p = s; *p; p++) {
-    unsigned char c = (unsigned char)*p;
-    if (c == ' ' || c == '\t') {
-      in_field = 0;
-      continue;
-    }
-    if (!(isalnum(c) || c == '*' || c == ',' || c == '-' || c == '/'))
-      return 0;
-    if (!in_field)
-      fields++;
-    in_field = 1;
-  }
-  return fields == 5;
 }
 
 /* A DNS name or IPv4 address (lower-cased in place), or "[IPv6]". */
@@ -574,6 +556,26 @@ static void load_limits(struct loader *L, const json_t *src,
     limits->max_bytes = (uint64_t)v;
 }
 
+/* The scheduler's own parser, so `gateway check` refuses exactly what the
+ * daemon would, naming the cron field and what it expected. */
+static void check_schedule(struct loader *L, const struct cfg_path *src_at,
+                           const char *schedule) {
+  static const char prefix[] = "cron: ";
+  struct gw_cron parsed;
+  struct cfg_path key_at;
+  char why[CRON_ERR_MAX];
+  char quoted[QUOTED_MAX];
+  if (cron_parse(schedule, &parsed, why, sizeof why) == 0)
+    return;
+  cfg_path_child(&key_at, src_at, "schedule");
+  cfg_quote(quoted, sizeof quoted, schedule);
+  cfg_error(L->r, &key_at, "%s in %s",
+            strncmp(why, prefix, sizeof prefix - 1) == 0
+                ? why + sizeof prefix - 1
+                : why,
+            quoted);
+}
+
 static void load_source_identity(struct loader *L, const json_t *obj,
                                  const struct cfg_path *at, size_t index) {
   struct gw_source_config *src = &L->cfg->sources[index];
@@ -711,17 +713,8 @@ static void load_source(struct loader *L, const json_t *obj,
   }
   cfg_check_keys(L->r, obj, at, keys);
   load_source_identity(L, obj, at, index);
-  if (set_string(L, obj, at, "schedule", &src->schedule) == 1 &&
-      !schedule_valid(src->schedule)) {
-    struct cfg_path key_at;
-    char quoted[QUOTED_MAX];
-    cfg_path_child(&key_at, at, "schedule");
-    cfg_quote(quoted, sizeof quoted, src->schedule);
-    cfg_error(L->r, &key_at,
-              "expected 5 cron fields (minute hour day month weekday), "
-              "got %s",
-              quoted);
-  }
+  if (set_string(L, obj, at, "schedule", &src->schedule) == 1)
+    check_schedule(L, at, src->schedule);
   load_source_tls(L, obj, at, src);
   set_string_list(L, obj, at, "allowed_hosts", host_valid, "a host name",
                   &src->allowed_hosts);

@@ -417,6 +417,27 @@ Test(config, url_must_be_https_with_host) {
                  "gateway.json:2: sources[0].url: expected an absolute");
 }
 
+Test(config, schedule_errors_name_the_cron_field) {
+  expect_failure("{ \"sources\": [ { \"id\": \"a\", \"plugin\": \"p\",\n"
+                 "  \"url\": \"https://h/\",\n"
+                 "  \"schedule\": \"0 24 * * *\" } ] }",
+                 "gateway.json:3: sources[0].schedule: field 2 (hour): 24 is "
+                 "out of range 0-23 in \"0 24 * * *\"");
+  expect_failure("{ \"sources\": [ { \"id\": \"a\", \"plugin\": \"p\",\n"
+                 "  \"url\": \"https://h/\", \"schedule\": \"0 6 * foo *\" } "
+                 "] }",
+                 "gateway.json:2: sources[0].schedule: field 4 (month): 'foo' "
+                 "is neither a number 1-12 nor a name jan..dec");
+  struct gw_config *cfg = NULL;
+  cr_assert_eq(load_text("{ \"sources\": [ { \"id\": \"a\", \"plugin\": "
+                         "\"p\", \"url\": \"https://h/\",\n"
+                         "  \"schedule\": \"*/15 6-18 * jan-jun mon-fri\" } "
+                         "] }",
+                         0, &cfg),
+               0, "%s", err);
+  config_free(cfg);
+}
+
 Test(config, source_value_rules) {
   struct gw_config *cfg = NULL;
   cr_assert_eq(load_text("{ \"sources\": [\n"
@@ -442,7 +463,8 @@ Test(config, source_value_rules) {
             err);
   cr_expect(strstr(err, ":2: sources[0].plugin: expected a plugin name"), "%s",
             err);
-  cr_expect(strstr(err, ":4: sources[0].schedule: expected 5 cron fields"),
+  cr_expect(strstr(err, ":4: sources[0].schedule: expected 5 fields (minute "
+                        "hour day-of-month month day-of-week), got 4"),
             "%s", err);
   cr_expect(strstr(err, ":5: sources[0].allowed_hosts[0]: expected a host "
                         "name, got \"exa mple.org\""),
