@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "gateway/plugin.h"
 #include "export.h"
+#include "retry.h"
 #include "transport.h"
 
 #define GW_CONFIG_ERR_MAX 8192
@@ -38,6 +39,8 @@ struct gw_source_config {
   int line;                  /* line of the source object */
   char *drop_folder;         /* absolute directory a file:// url must lie in, or
                                 NULL: only https */
+  /* Added by the retry policy (additive), "retry" object: */
+  struct gw_retry_policy retry;
 };
 
 struct gw_export_config {

@@ -5,6 +5,7 @@
                       [--host 127.0.0.1] [--port 0] [--request-log FILE]
                       [--client-ca FILE] [--tls-max 1.2|1.3]
                       [--require-header "Name: value" ...]
+                      [--flaky 'REGEX:N:STATUS' ...]
 
 GET path P with query Q serves ROOT + P + (".skip<N>" if Q has $skip=N)
 + ".json"; when that does not exist but ROOT + P is a regular file, that
@@ -13,6 +14,12 @@ ignored. Every "{BASE}" in a served body becomes "https://<Host header>".
 With --require-header (repeatable), a request lacking any of those headers
 (name case-insensitive, value exact) gets 401 with a JSON error body, like
 an API that wants a key; the header's value is never logged.
+With --flaky REGEX:N:STATUS (repeatable), the first N requests whose path
+(plus "?" and the raw query when there is one) matches REGEX (re.search)
+get STATUS with a JSON error body (429 and 503 also carry Retry-After: 1);
+later ones are served normally. Each rule counts on its own, across all
+paths it matches, so "TypedDataSet\?.*skip=200:2:500" fails exactly that
+page twice: a client that retries must get it on the third try.
 Responses carry a strong ETag and Last-Modified; If-None-Match (or, without
 it, If-Modified-Since) gives 304; Accept-Encoding: gzip gives a gzip body.
 
@@ -46,6 +53,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -317,10 +325,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = urllib.parse.unquote(split.path)
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
         missing = self.missing_required_header()
+        flaky = None
+        if missing is None and not path.startswith("/_fault/"):
+            flaky = self.server.take_flaky(
+                path + ("?" + urllib.parse.unquote(split.query)
+                        if split.query else ""))
         if missing is not None:
             self.send_json_error(401, "missing or wrong %s header" % missing)
         elif path.startswith("/_fault/"):
             self.fault(path[len("/_fault/"):], query)
+        elif flaky is not None:
+            extra = [("Retry-After", "1")] if flaky in (429, 503) else []
+            self.send_json_error(flaky, "flaky: failing on purpose", extra)
         else:
             self.serve_file(path, query)
 
@@ -549,8 +565,10 @@ class FixtureServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, context, root, request_log, verbose,
-                 required_headers=()):
+                 required_headers=(), flaky=()):
         self.context = context
+        self.flaky = [[regex, left, status] for regex, left, status in flaky]
+        self.flaky_lock = threading.Lock()
         self.required_headers = list(required_headers)
         self.root = os.path.realpath(root)
         self.request_log = request_log
@@ -577,6 +595,14 @@ class FixtureServer(http.server.ThreadingHTTPServer):
                 except OSError:
                     pass
                 conn.close()
+
+    def take_flaky(self, target):
+        with self.flaky_lock:
+            for rule in self.flaky:
+                if rule[1] > 0 and rule[0].search(target):
+                    rule[1] -= 1
+                    return rule[2]
+        return None
 
     def handle_error(self, request, client_address):
         if self.verbose:
@@ -627,6 +653,22 @@ def detach_stdout():
     os.close(null)
 
 
+def parse_flaky(spec):
+    """REGEX:N:STATUS (split from the right: the regex may hold ':')."""
+    parts = spec.rsplit(":", 2)
+    if len(parts) != 3 or not parts[0]:
+        return None
+    try:
+        regex = re.compile(parts[0])
+        count = int(parts[1])
+        status = int(parts[2])
+    except (re.error, ValueError):
+        return None
+    if count < 1 or not 100 <= status <= 599:
+        return None
+    return (regex, count, status)
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--root", required=True, help="fixture directory")
@@ -644,6 +686,10 @@ def parse_args(argv):
                    metavar="'NAME: VALUE'",
                    help="answer 401 to every request without this header "
                    "(repeatable)")
+    p.add_argument("--flaky", action="append", default=[],
+                   metavar="REGEX:N:STATUS",
+                   help="answer STATUS to the first N requests whose path "
+                   "and query match REGEX (repeatable)")
     p.add_argument("--no-exit-with-parent", dest="exit_with_parent",
                    action="store_false",
                    help="keep serving when the starting process is gone "
@@ -671,10 +717,19 @@ def main(argv):
                              "like 'Name: value'\n" % spec)
             return 2
         required.append((name.strip(), value.strip()))
+    flaky = []
+    for spec in args.flaky:
+        rule = parse_flaky(spec)
+        if rule is None:
+            sys.stderr.write("fixture_server: --flaky %r must look like "
+                             "'REGEX:N:STATUS' (N >= 1, STATUS 100..599, "
+                             "REGEX a Python regular expression)\n" % spec)
+            return 2
+        flaky.append(rule)
     request_log = RequestLog(args.request_log)
     try:
         server = FixtureServer((args.host, args.port), context, args.root,
-                               request_log, args.verbose, required)
+                               request_log, args.verbose, required, flaky)
     except OSError as exc:
         sys.stderr.write("fixture_server: cannot listen on %s:%d: %s\n" %
                          (args.host, args.port, exc))
