@@ -9,6 +9,7 @@
  */
 #include "area.h"
 
+#include "text.h"
 #include <string.h>
 
 /* Named regions that are not CBS codes. MRA = Metropoolregio Amsterdam,
@@ -26,11 +27,6 @@ static const struct prefixed_level fixed_levels[] = {
     {"WK", 6, GW_AREA_DISTRICT},
     {"BU", 8, GW_AREA_NEIGHBOURHOOD},
 };
-
-static int is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-         c == '\f';
-}
 
 static int is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -78,7 +74,7 @@ static gw_area_level classify(const char *code, size_t len) {
 }
 
 gw_area_level area_normalise(const char *raw, char *out, size_t out_size) {
-  const char *start, *end;
+  const char *start;
   size_t len;
 
   if (!out || out_size == 0)
@@ -86,13 +82,7 @@ gw_area_level area_normalise(const char *raw, char *out, size_t out_size) {
   out[0] = '\0';
   if (!raw)
     return GW_AREA_UNKNOWN;
-  start = raw;
-  while (is_space(*start))
-    start++;
-  end = start + strlen(start);
-  while (end > start && is_space(end[-1]))
-    end--;
-  len = (size_t)(end - start);
+  start = text_trim_span(raw, &len);
   if (len >= out_size)
     return GW_AREA_UNKNOWN;
   memcpy(out, start, len);

@@ -42,11 +42,6 @@ static int is_upper(char c) {
   return c >= 'A' && c <= 'Z';
 }
 
-static int is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-         c == '\f';
-}
-
 /* Printable ASCII only: period codes are ASCII in every known source, and
  * a control or non-ASCII byte means a broken cell, not a new period. */
 static int printable_ascii(const char *s, size_t len) {
@@ -105,7 +100,7 @@ static gw_period_kind classify_normal(const char *p, size_t len) {
 }
 
 gw_period_kind period_normalise(const char *raw, char *out, size_t out_size) {
-  const char *start, *end;
+  const char *start;
   size_t len;
   gw_period_kind kind;
 
@@ -114,13 +109,7 @@ gw_period_kind period_normalise(const char *raw, char *out, size_t out_size) {
   out[0] = '\0';
   if (!raw)
     return GW_PERIOD_INVALID;
-  start = raw;
-  while (is_space(*start))
-    start++;
-  end = start + strlen(start);
-  while (end > start && is_space(end[-1]))
-    end--;
-  len = (size_t)(end - start);
+  start = text_trim_span(raw, &len);
   if (len == 0 || len >= out_size || !printable_ascii(start, len))
     return GW_PERIOD_INVALID;
 

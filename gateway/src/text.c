@@ -65,6 +65,17 @@ int text_copy_trimmed(char *dst, size_t size, const char *src) {
   return 0;
 }
 
+const char *text_trim_span(const char *s, size_t *len) {
+  const char *end;
+  while (*s && isspace((unsigned char)*s))
+    s++;
+  end = s + strlen(s);
+  while (end > s && isspace((unsigned char)end[-1]))
+    end--;
+  *len = (size_t)(end - s);
+  return s;
+}
+
 int text_parse_int64(const char *s, int64_t *out) {
   char *end = NULL;
   long long v;

@@ -17,6 +17,9 @@ int text_format(char *dst, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Copy src without leading/trailing ASCII white space; 0 or -1. */
 int text_copy_trimmed(char *dst, size_t size, const char *src);
+/* The part of s without leading/trailing ASCII white space, as a pointer
+ * into s and a length (no copy). s must not be NULL. */
+const char *text_trim_span(const char *s, size_t *len);
 /* Strict integer parsing: whole string, range-checked. 0 or -1. */
 int text_parse_int64(const char *s, int64_t *out);
 int text_parse_uint64(const char *s, uint64_t *out);
