@@ -28,7 +28,6 @@
 #define HOST_MAX 253
 #define QUOTED_MAX 200
 #define TIMEOUT_MS_MAX 86400000 /* a day */
-#define RETRY_ATTEMPTS_MAX 100
 #define DEFAULT_DATA_DIR "gateway-data"
 #define AUDIT_FILE_NAME "exchange.log"
 #define QUARANTINE_DIR_NAME "quarantine"
@@ -577,36 +576,6 @@ static void check_schedule(struct loader *L, const struct cfg_path *src_at,
             quoted);
 }
 
-static void load_retry(struct loader *L, const json_t *src,
-                       const struct cfg_path *src_at,
-                       struct gw_retry_policy *retry) {
-  static const char *const keys[] = {"base_ms", "cap_ms", "max_attempts",
-                                     "max_age_s", NULL};
-  const json_t *obj;
-  struct cfg_path at;
-  json_int_t v;
-  if (get_typed(L, src, src_at, "retry", JSON_OBJECT, "an object", &obj) != 1)
-    return;
-  cfg_path_child(&at, src_at, "retry");
-  cfg_check_keys(L->r, obj, &at, keys);
-  if (get_positive(L, obj, &at, "base_ms", TIMEOUT_MS_MAX, &v) == 1)
-    retry->base_ms = (long)v;
-  if (get_positive(L, obj, &at, "cap_ms", TIMEOUT_MS_MAX, &v) == 1)
-    retry->cap_ms = (long)v;
-  if (get_positive(L, obj, &at, "max_attempts", RETRY_ATTEMPTS_MAX, &v) == 1)
-    retry->max_attempts = (int)v;
-  if (get_positive(L, obj, &at, "max_age_s", TIMEOUT_MS_MAX / 1000, &v) == 1)
-    retry->max_age_ms = (long)v * 1000;
-  if (retry->cap_ms < retry->base_ms) {
-    struct cfg_path cap_at;
-    cfg_path_child(&cap_at, &at, "cap_ms");
-    cfg_error(L->r, &cap_at,
-              "expected at least base_ms (%ld), got %ld: the cap bounds the "
-              "growing wait",
-              retry->base_ms, retry->cap_ms);
-  }
-}
-
 static void load_source_identity(struct loader *L, const json_t *obj,
                                  const struct cfg_path *at, size_t index) {
   struct gw_source_config *src = &L->cfg->sources[index];
@@ -713,6 +682,65 @@ static void check_file_url(struct loader *L, const struct cfg_path *at,
   }
 }
 
+/* "http://proxy.gemeente.local:8080" -> 1. A port is required: without
+ * one libcurl silently uses 1080, which is never what a steward meant.
+ * Credentials in the URL are refused: the value would end up in logs. */
+static int proxy_url_valid(const char *url) {
+  char host[HOST_MAX + 1];
+  char port_text[8];
+  const char *p, *colon, *end;
+  int64_t port;
+  if (strncmp(url, "http://", 7) == 0)
+    p = url + 7;
+  else if (strncmp(url, "https://", 8) == 0)
+    p = url + 8;
+  else
+    return 0;
+  end = p + strcspn(p, "/");
+  if (*end && strcmp(end, "/") != 0)
+    return 0;
+  colon = p[0] == '[' ? strstr(p, "]:") : strchr(p, ':');
+  if (colon && p[0] == '[')
+    colon++;
+  if (!colon || colon >= end || memchr(p, '@', (size_t)(end - p)) ||
+      (size_t)(colon - p) > HOST_MAX ||
+      (size_t)(end - colon - 1) >= sizeof port_text)
+    return 0;
+  memcpy(host, p, (size_t)(colon - p));
+  host[colon - p] = '\0';
+  memcpy(port_text, colon + 1, (size_t)(end - colon - 1));
+  port_text[end - colon - 1] = '\0';
+  if (!host_valid(host) || text_parse_int64(port_text, &port) != 0 ||
+      port < 1 || port > 65535)
+    return 0;
+  return 1;
+}
+
+static void load_proxy(struct loader *L, const json_t *obj,
+                       const struct cfg_path *at,
+                       struct gw_source_config *src) {
+  struct cfg_path key_at;
+  char quoted[QUOTED_MAX];
+  const json_t *v = json_object_get(obj, "proxy");
+  if (json_is_string(v) && json_string_length(v) == 0) {
+    /* "" is a valid "no proxy", which set_string would refuse as empty */
+    replace(L, &src->proxy, gw_strdup(""));
+    return;
+  }
+  if (set_string(L, obj, at, "proxy", &src->proxy) != 1)
+    return;
+  if (strcmp(src->proxy, "none") == 0)
+    src->proxy[0] = '\0';
+  if (src->proxy[0] == '\0' || proxy_url_valid(src->proxy))
+    return;
+  cfg_path_child(&key_at, at, "proxy");
+  cfg_quote(quoted, sizeof quoted, src->proxy);
+  cfg_error(L->r, &key_at,
+            "expected \"http://host:port\" or \"https://host:port\" (no "
+            "user:password), or \"none\" to bypass any proxy, got %s",
+            quoted);
+}
+
 static void load_source(struct loader *L, const json_t *obj,
                         const struct cfg_path *at, size_t index) {
   static const char *const keys[] = {"id",
@@ -726,7 +754,7 @@ static void load_source(struct loader *L, const json_t *obj,
                                      "unknown_periods",
                                      "params",
                                      "drop_folder",
-                                     "retry",
+                                     "proxy",
                                      NULL};
   static const char *const period_modes[] = {"keep", "reject", NULL};
   struct gw_source_config *src = &L->cfg->sources[index];
@@ -734,7 +762,6 @@ static void load_source(struct loader *L, const json_t *obj,
   int mode;
   src->line = json_locate_line(L->r->text, L->r->text_len, at->ptr);
   transport_default_limits(&src->limits);
-  retry_default_policy(&src->retry);
   src->allowed_hosts = gw_calloc(1, sizeof *src->allowed_hosts);
   if (!src->allowed_hosts) {
     cfg_out_of_memory(L->r);
@@ -752,13 +779,13 @@ static void load_source(struct loader *L, const json_t *obj,
   set_string_list(L, obj, at, "allowed_hosts", host_valid, "a host name",
                   &src->allowed_hosts);
   load_limits(L, obj, at, &src->limits);
-  load_retry(L, obj, at, &src->retry);
   if (get_enum(L, obj, at, "unknown_periods", period_modes, &mode) == 1)
     src->reject_opaque_periods = mode == 1;
   if (get_typed(L, obj, at, "params", JSON_OBJECT, "an object", &params) == 1)
     src->params = (json_t *)params;
   set_path(L, obj, at, "drop_folder", &src->drop_folder);
   check_file_url(L, at, src);
+  load_proxy(L, obj, at, src);
 }
 
 static void load_sources(struct loader *L, const json_t *root,
@@ -1169,6 +1196,7 @@ static void free_source(struct gw_source_config *src) {
   gw_free(src->expected_oin);
   free_list(src->allowed_hosts);
   gw_free(src->drop_folder);
+  gw_free(src->proxy);
 }
 
 static void free_export(struct gw_export_config *exp) {

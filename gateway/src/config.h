@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include "gateway/plugin.h"
 #include "export.h"
-#include "retry.h"
 #include "transport.h"
 
 #define GW_CONFIG_ERR_MAX 8192
@@ -39,8 +38,9 @@ struct gw_source_config {
   int line;                  /* line of the source object */
   char *drop_folder;         /* absolute directory a file:// url must lie in, or
                                 NULL: only https */
-  /* Added by the retry policy (additive), "retry" object: */
-  struct gw_retry_policy retry;
+  char *proxy; /* added (additive), "proxy": NULL = environment (HTTPS_PROXY,
+                  NO_PROXY); "" = no proxy ("" or "none" in the file);
+                  else "http[s]://host:port" */
 };
 
 struct gw_export_config {

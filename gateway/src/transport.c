@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -38,6 +39,7 @@ struct gw_transport {
   char *client_cert;
   char *client_key;
   char *pinned_pubkey;
+  char *proxy; /* owned copy of limits.proxy; limits.proxy points here */
   long ssl_version;
   struct gw_transport_limits limits;
   char errbuf[CURL_ERROR_SIZE];
@@ -350,6 +352,8 @@ static int apply_options(struct gw_transport *t, struct hop *h, const char *url,
     SET(CURLOPT_SSLKEY, t->client_key);
   if (t->pinned_pubkey)
     SET(CURLOPT_PINNEDPUBLICKEY, t->pinned_pubkey);
+  if (t->proxy) /* "" switches the environment's proxy off */
+    SET(CURLOPT_PROXY, t->proxy);
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_CONNECTTIMEOUT_MS, lim->connect_timeout_ms);
   SET(CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -401,6 +405,43 @@ static gw_result classify_status(long status) {
   return GW_FAIL;
 }
 
+#define PROXY_NOTE_MAX 320
+
+/* The proxy curl will use for an https URL: the configured one, or the
+ * environment's (curl reads the lower-case name first). NULL: none. */
+static const char *effective_proxy(const struct gw_transport *t) {
+  static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "all_proxy",
+                                      "ALL_PROXY", NULL};
+  if (t->proxy)
+    return t->proxy[0] ? t->proxy : NULL;
+  for (size_t i = 0; names[i]; i++) {
+    const char *v = getenv(names[i]);
+    if (v && *v)
+      return v;
+  }
+  return NULL;
+}
+
+/* " through proxy http://host:port" (credentials left out), or "": a
+ * connection error then names the proxy that failed, not only the origin. */
+static void proxy_note(const struct gw_transport *t, char *out,
+                       size_t out_size) {
+  const char *proxy = effective_proxy(t);
+  const char *scheme_end, *at;
+  out[0] = '\0';
+  if (!proxy)
+    return;
+  scheme_end = strstr(proxy, "://");
+  at = strchr(scheme_end ? scheme_end + 3 : proxy, '@');
+  if (at && scheme_end)
+    text_format(out, out_size, " through proxy %.*s://%s",
+                (int)(scheme_end - proxy), proxy, at + 1);
+  else if (at)
+    text_format(out, out_size, " through proxy %s", at + 1);
+  else
+    text_format(out, out_size, " through proxy %s", proxy);
+}
+
 static void fail_with_curl_error(struct gw_transport_result *res,
                                  const struct hop *h, CURLcode code,
                                  const char *url) {
@@ -416,9 +457,11 @@ static void fail_with_curl_error(struct gw_transport_result *res,
     text_format(res->error, sizeof res->error, "%s (GET %s)", h->spool_err,
                 url);
   } else {
-    text_format(res->error, sizeof res->error, "%s: %s (GET %s)",
+    char via[PROXY_NOTE_MAX];
+    proxy_note(t, via, sizeof via);
+    text_format(res->error, sizeof res->error, "%s: %s (GET %s%s)",
                 curl_easy_strerror(code),
-                t->errbuf[0] ? t->errbuf : "no details", url);
+                t->errbuf[0] ? t->errbuf : "no details", url, via);
   }
 }
 
@@ -528,6 +571,7 @@ void transport_default_limits(struct gw_transport_limits *limits) {
   limits->low_speed_bytes = 100;
   limits->low_speed_seconds = 30;
   limits->max_bytes = 256ull * 1024 * 1024;
+  limits->proxy = NULL;
 }
 
 static int check_limits(const struct gw_transport_limits *l, char *err,
@@ -597,6 +641,16 @@ int transport_new(const struct gw_tls_settings *tls,
   t->ssl_version = tls->min_tls_minor == 3 ? CURL_SSLVERSION_TLSv1_3
                                            : CURL_SSLVERSION_TLSv1_2;
   t->limits = *limits;
+  t->limits.proxy = NULL;
+  if (limits->proxy) {
+    /* "" is meaningful (no proxy), so copy_optional does not fit */
+    t->proxy = gw_strdup(limits->proxy);
+    if (!t->proxy) {
+      text_copy(err, err_size, "out of memory creating the transport");
+      goto out;
+    }
+    t->limits.proxy = t->proxy;
+  }
   t->curl = curl_easy_init();
   if (!t->curl) {
     text_copy(err, err_size, "cannot create a curl handle");
@@ -619,6 +673,7 @@ void transport_free(struct gw_transport *t) {
   gw_free(t->client_cert);
   gw_free(t->client_key);
   gw_free(t->pinned_pubkey);
+  gw_free(t->proxy);
   gw_free(t);
 }
 

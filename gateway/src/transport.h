@@ -42,6 +42,11 @@ struct gw_transport_limits {
   long low_speed_bytes;    /* abort when slower than this ... default 100 */
   long low_speed_seconds;  /* ... for this long. default 30 */
   uint64_t max_bytes;      /* body cap after decoding; default 256 MiB */
+  /* Added for proxies (additive). NULL (the default): libcurl's environment
+   * (HTTPS_PROXY/https_proxy, NO_PROXY/no_proxy); "": no proxy at all, even
+   * when HTTPS_PROXY is set; else "http://host:port" or "https://host:port".
+   * TLS to the origin is verified end to end through the CONNECT tunnel. */
+  const char *proxy;
 };
 
 struct gw_transport_request {
