@@ -28,6 +28,7 @@
 #define HOST_MAX 253
 #define QUOTED_MAX 200
 #define TIMEOUT_MS_MAX 86400000 /* a day */
+#define RETRY_ATTEMPTS_MAX 100
 #define DEFAULT_DATA_DIR "gateway-data"
 #define AUDIT_FILE_NAME "exchange.log"
 #define QUARANTINE_DIR_NAME "quarantine"
@@ -576,6 +577,36 @@ static void check_schedule(struct loader *L, const struct cfg_path *src_at,
             quoted);
 }
 
+static void load_retry(struct loader *L, const json_t *src,
+                       const struct cfg_path *src_at,
+                       struct gw_retry_policy *retry) {
+  static const char *const keys[] = {"base_ms", "cap_ms", "max_attempts",
+                                     "max_age_s", NULL};
+  const json_t *obj;
+  struct cfg_path at;
+  json_int_t v;
+  if (get_typed(L, src, src_at, "retry", JSON_OBJECT, "an object", &obj) != 1)
+    return;
+  cfg_path_child(&at, src_at, "retry");
+  cfg_check_keys(L->r, obj, &at, keys);
+  if (get_positive(L, obj, &at, "base_ms", TIMEOUT_MS_MAX, &v) == 1)
+    retry->base_ms = (long)v;
+  if (get_positive(L, obj, &at, "cap_ms", TIMEOUT_MS_MAX, &v) == 1)
+    retry->cap_ms = (long)v;
+  if (get_positive(L, obj, &at, "max_attempts", RETRY_ATTEMPTS_MAX, &v) == 1)
+    retry->max_attempts = (int)v;
+  if (get_positive(L, obj, &at, "max_age_s", TIMEOUT_MS_MAX / 1000, &v) == 1)
+    retry->max_age_ms = (long)v * 1000;
+  if (retry->cap_ms < retry->base_ms) {
+    struct cfg_path cap_at;
+    cfg_path_child(&cap_at, &at, "cap_ms");
+    cfg_error(L->r, &cap_at,
+              "expected at least base_ms (%ld), got %ld: the cap bounds the "
+              "growing wait",
+              retry->base_ms, retry->cap_ms);
+  }
+}
+
 static void load_source_identity(struct loader *L, const json_t *obj,
                                  const struct cfg_path *at, size_t index) {
   struct gw_source_config *src = &L->cfg->sources[index];
@@ -755,6 +786,7 @@ static void load_source(struct loader *L, const json_t *obj,
                                      "params",
                                      "drop_folder",
                                      "proxy",
+                                     "retry",
                                      NULL};
   static const char *const period_modes[] = {"keep", "reject", NULL};
   struct gw_source_config *src = &L->cfg->sources[index];
@@ -762,6 +794,7 @@ static void load_source(struct loader *L, const json_t *obj,
   int mode;
   src->line = json_locate_line(L->r->text, L->r->text_len, at->ptr);
   transport_default_limits(&src->limits);
+  retry_default_policy(&src->retry);
   src->allowed_hosts = gw_calloc(1, sizeof *src->allowed_hosts);
   if (!src->allowed_hosts) {
     cfg_out_of_memory(L->r);
@@ -779,6 +812,7 @@ static void load_source(struct loader *L, const json_t *obj,
   set_string_list(L, obj, at, "allowed_hosts", host_valid, "a host name",
                   &src->allowed_hosts);
   load_limits(L, obj, at, &src->limits);
+  load_retry(L, obj, at, &src->retry);
   if (get_enum(L, obj, at, "unknown_periods", period_modes, &mode) == 1)
     src->reject_opaque_periods = mode == 1;
   if (get_typed(L, obj, at, "params", JSON_OBJECT, "an object", &params) == 1)

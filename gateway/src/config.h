@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "gateway/plugin.h"
 #include "export.h"
+#include "retry.h"
 #include "transport.h"
 
 #define GW_CONFIG_ERR_MAX 8192
@@ -41,6 +42,8 @@ struct gw_source_config {
   char *proxy; /* added (additive), "proxy": NULL = environment (HTTPS_PROXY,
                   NO_PROXY); "" = no proxy ("" or "none" in the file);
                   else "http[s]://host:port" */
+  /* Added by the retry policy (additive), "retry" object: */
+  struct gw_retry_policy retry;
 };
 
 struct gw_export_config {

@@ -7,6 +7,7 @@
 #include "drop_folder.h"
 #include "gw_alloc.h"
 #include "normaliser.h"
+#include "retry.h"
 #include "run_internal.h"
 #include "spool.h"
 #include "text.h"
@@ -178,8 +179,8 @@ static int build_headers(struct gw_run *run, const char *const *extra,
 }
 
 static json_t *fetch_record(struct gw_run *run, const char *url,
-                            const char *span, int64_t start, int64_t end,
-                            const struct gw_transport_result *res,
+                            const char *span, int attempt, int64_t start,
+                            int64_t end, const struct gw_transport_result *res,
                             const char *sha) {
   char redacted[GW_PATH_MAX];
   json_t *rec =
@@ -189,19 +190,20 @@ static json_t *fetch_record(struct gw_run *run, const char *url,
   xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
                   sizeof redacted);
   if (json_object_update_new(
-          rec, json_pack(
-                   "{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s?, s:b, s:s, "
-                   "s:s?}",
-                   "url", redacted, "http_status", (json_int_t)res->http_status,
-                   "tls_version", res->tls_version, "peer_cert_sha256",
-                   res->peer_cert_sha256, "peer_subject", res->peer_subject,
-                   "peer_oin", res->peer_oin, "bytes", (json_int_t)res->bytes,
-                   "payload_sha256", sha && sha[0] ? sha : NULL, "not_modified",
-                   res->not_modified, "outcome",
-                   res->outcome == GW_OK      ? "ok"
-                   : res->outcome == GW_RETRY ? "retry"
-                                              : "fail",
-                   "error", res->error[0] ? res->error : NULL)) != 0) {
+          rec,
+          json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:I, s:s?, s:b, s:s, "
+                    "s:s?}",
+                    "url", redacted, "attempt", attempt, "http_status",
+                    (json_int_t)res->http_status, "tls_version",
+                    res->tls_version, "peer_cert_sha256", res->peer_cert_sha256,
+                    "peer_subject", res->peer_subject, "peer_oin",
+                    res->peer_oin, "bytes", (json_int_t)res->bytes,
+                    "payload_sha256", sha && sha[0] ? sha : NULL,
+                    "not_modified", res->not_modified, "outcome",
+                    res->outcome == GW_OK      ? "ok"
+                    : res->outcome == GW_RETRY ? "retry"
+                                               : "fail",
+                    "error", res->error[0] ? res->error : NULL)) != 0) {
     json_decref(rec);
     return NULL;
   }
@@ -260,15 +262,89 @@ static int guard_payload(struct gw_run *run, const char *url, const char *path,
   return -1;
 }
 
+/* One attempt at url, with its own span, recorded in the exchange log.
+ * 0, or -1 when the record could not be written (the run has failed). */
+static int fetch_attempt(struct gw_run *run, const struct gw_fetch_request *req,
+                         const struct validators *v, int attempt,
+                         char span[GW_SPAN_ID_MAX],
+                         struct gw_transport_result *res) {
+  struct gw_transport_request treq;
+  const char *headers[MAX_PLUGIN_HEADERS + 3];
+  char traceparent[128];
+  int64_t start, end;
+  random_hex(8, span, GW_SPAN_ID_MAX);
+  if (build_headers(run, req->headers, span, traceparent, headers) != 0)
+    return -1;
+  memset(res, 0, sizeof *res);
+  treq = (struct gw_transport_request){
+      .url = req->url,
+      .headers = headers,
+      .if_none_match = v->usable ? v->etag : NULL,
+      .if_modified_since = v->usable ? v->last_modified : NULL,
+      .spool_dir = run->spool_dir};
+  start = clock_now_ms();
+  if (drop_folder_is_file_url(req->url))
+    drop_folder_fetch(req->url, run->src->drop_folder, run->spool_dir,
+                      v->usable ? v->etag : NULL, run->src->limits.max_bytes,
+                      res);
+  else
+    transport_fetch(run->transport, &treq, res);
+  end = clock_now_ms();
+  run->last_http_status = res->http_status;
+  if (res->not_modified && !v->usable) {
+    res->outcome = GW_FAIL;
+    text_copy(res->error, sizeof res->error,
+              "server answered 304 Not Modified to an unconditional request");
+  }
+  if (log_record(run,
+                 fetch_record(run, req->url, span, attempt, start, end, res,
+                              res->not_modified ? v->sha256
+                                                : res->payload_sha256)) != 0)
+    return -1;
+  run->summary->pages++;
+  run->summary->bytes += res->bytes;
+  return 0;
+}
+
+/* The same URL again after a transient failure, as the source's retry
+ * policy allows: a paged source resumes at the page that failed instead
+ * of starting over. *attempts says how many were made. 0, or -1 when the
+ * exchange log failed. */
+static int fetch_with_retries(struct gw_run *run,
+                              const struct gw_fetch_request *req,
+                              const struct validators *v,
+                              char span[GW_SPAN_ID_MAX],
+                              struct gw_transport_result *res, int *attempts,
+                              char *why, size_t why_size) {
+  char redacted[GW_PATH_MAX];
+  int64_t first = clock_now_ms();
+  long delay;
+  xlog_redact_url(req->url, (const char *const *)run->app->cfg->secrets,
+                  redacted, sizeof redacted);
+  for (*attempts = 1;; ++*attempts) {
+    if (fetch_attempt(run, req, v, *attempts, span, res) != 0)
+      return -1;
+    if (res->outcome == GW_OK ||
+        !retry_next(&run->src->retry, res->outcome, res->http_status,
+                    res->retry_after_s, *attempts,
+                    (long)(clock_now_ms() - first), NULL, &delay, why,
+                    why_size))
+      return 0;
+    diag(GW_LOG_WARN,
+         "%s: attempt %d at %s failed (%s); trying again in %ld ms",
+         run->src->id, *attempts, redacted,
+         res->error[0] ? res->error : "no detail", delay);
+    retry_sleep_ms(delay);
+  }
+}
+
 gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
                     struct gw_payload **out) {
   struct gw_transport_result *res = NULL;
-  struct gw_transport_request treq;
   struct validators v;
-  const char *headers[MAX_PLUGIN_HEADERS + 3];
-  char span[GW_SPAN_ID_MAX], traceparent[128], err[GW_ERR_MAX];
+  char span[GW_SPAN_ID_MAX], err[GW_ERR_MAX], why[GW_ERR_MAX];
   const char *sha, *path;
-  int64_t start, end;
+  int attempts = 0;
   gw_result rc = GW_FAIL;
   *out = NULL;
   run->last_http_status = 0;
@@ -282,55 +358,32 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
   if (check_url(run, req->url) != 0)
     return GW_FAIL;
   load_validators(run, req->url, req->size >= sizeof *req ? req->flags : 0, &v);
-  random_hex(8, span, sizeof span);
-  if (build_headers(run, req->headers, span, traceparent, headers) != 0)
-    return GW_FAIL;
   res = gw_calloc(1, sizeof *res); /* large: keep it off the stack */
   if (!res) {
     run_fail(run, "%s: out of memory", run->src->id);
     return GW_FAIL;
   }
-  treq = (struct gw_transport_request){
-      .url = req->url,
-      .headers = headers,
-      .if_none_match = v.usable ? v.etag : NULL,
-      .if_modified_since = v.usable ? v.last_modified : NULL,
-      .spool_dir = run->spool_dir};
-  start = clock_now_ms();
-  if (drop_folder_is_file_url(req->url))
-    drop_folder_fetch(req->url, run->src->drop_folder, run->spool_dir,
-                      v.usable ? v.etag : NULL, run->src->limits.max_bytes,
-                      res);
-  else
-    transport_fetch(run->transport, &treq, res);
-  end = clock_now_ms();
-  run->last_http_status = res->http_status;
-  if (res->not_modified && !v.usable) {
-    res->outcome = GW_FAIL;
-    text_copy(res->error, sizeof res->error,
-              "server answered 304 Not Modified to an unconditional request");
-  }
+  if (fetch_with_retries(run, req, &v, span, res, &attempts, why, sizeof why) !=
+      0)
+    goto out;
   sha = res->not_modified ? v.sha256 : res->payload_sha256;
   path = res->not_modified ? v.path : res->spool_path;
-  if (log_record(run,
-                 fetch_record(run, req->url, span, start, end, res, sha)) != 0)
-    goto out;
-  run->summary->pages++;
-  run->summary->bytes += res->bytes;
   if (res->outcome != GW_OK) {
-    char redacted[GW_PATH_MAX];
+    char redacted[GW_PATH_MAX], tries[GW_ERR_MAX + 32] = "";
     xlog_redact_url(req->url, (const char *const *)run->app->cfg->secrets,
                     redacted, sizeof redacted);
+    if (attempts > 1)
+      text_format(tries, sizeof tries, " (%s)", why);
     rc = res->outcome;
     if (rc == GW_FAIL && res->http_status >= 400 && res->http_status < 500) {
       text_format(run->last_fetch_error, sizeof run->last_fetch_error,
-                  "%s: fetching %s failed: %s", run->src->id, redacted,
-                  res->error[0] ? res->error : "client error");
+                  "%s: fetching %s failed: %s%s", run->src->id, redacted,
+                  res->error[0] ? res->error : "client error", tries);
       diag(GW_LOG_WARN, "%s", run->last_fetch_error);
       goto out;
     }
-    run_fail(run, "%s: fetching %s failed: %s", run->src->id, redacted,
-             res->error[0] ? res->error : "unknown transport error");
+    run_fail(run, "%s: fetching %s failed: %s%s", run->src->id, redacted,
+             res->error[0] ? res->error : "unknown transport error", tries);
     goto out;
   }
   if (res->not_modified)

@@ -1127,3 +1127,74 @@ Test(config, privacy_errors) {
                  "gateway.json:2: privacy: expected an object, got an integer");
   expect_failure("{\n  \"privacey\": {}\n}", "did you mean \"privacy\"");
 }
+
+Test(config, retry_policy_defaults_and_values) {
+  struct gw_config *cfg = NULL;
+  struct gw_retry_policy defaults;
+  retry_default_policy(&defaults);
+  cr_assert_eq(load_text("{ \"sources\": [\n"
+                         "  { \"id\": \"a\", \"plugin\": \"p\", \"url\": "
+                         "\"https://h/\" },\n"
+                         "  { \"id\": \"b\", \"plugin\": \"p\", \"url\": "
+                         "\"https://h/\",\n"
+                         "    \"retry\": { \"base_ms\": 50, \"cap_ms\": 200,\n"
+                         "               \"max_attempts\": 3, \"max_age_s\": "
+                         "60 } },\n"
+                         "  { \"id\": \"c\", \"plugin\": \"p\", \"url\": "
+                         "\"https://h/\",\n"
+                         "    \"retry\": { \"max_attempts\": 1 } }\n"
+                         "] }",
+                         0, &cfg),
+               0, "%s", err);
+  cr_expect_eq(cfg->sources[0].retry.base_ms, defaults.base_ms);
+  cr_expect_eq(cfg->sources[0].retry.cap_ms, defaults.cap_ms);
+  cr_expect_eq(cfg->sources[0].retry.max_attempts, defaults.max_attempts);
+  cr_expect_eq(cfg->sources[0].retry.max_age_ms, defaults.max_age_ms);
+  cr_expect_eq(cfg->sources[1].retry.base_ms, 50);
+  cr_expect_eq(cfg->sources[1].retry.cap_ms, 200);
+  cr_expect_eq(cfg->sources[1].retry.max_attempts, 3);
+  cr_expect_eq(cfg->sources[1].retry.max_age_ms, 60000);
+  cr_expect_eq(cfg->sources[2].retry.max_attempts, 1);
+  cr_expect_eq(cfg->sources[2].retry.base_ms, defaults.base_ms);
+  config_free(cfg);
+}
+
+Test(config, retry_policy_rules) {
+  struct gw_config *cfg = NULL;
+  cr_assert_eq(load_text("{ \"sources\": [\n"
+                         "  { \"id\": \"a\", \"plugin\": \"p\", \"url\": "
+                         "\"https://h/\",\n"
+                         "    \"retry\": { \"base_ms\": 0,\n"
+                         "               \"cap_ms\": \"1s\",\n"
+                         "               \"max_attempts\": 1000,\n"
+                         "               \"max_age_s\": -1,\n"
+                         "               \"jitter\": true } },\n"
+                         "  { \"id\": \"b\", \"plugin\": \"p\", \"url\": "
+                         "\"https://h/\",\n"
+                         "    \"retry\": { \"base_ms\": 900, \"cap_ms\": 100 } "
+                         "},\n"
+                         "  { \"id\": \"c\", \"plugin\": \"p\", \"url\": "
+                         "\"https://h/\", \"retry\": 3 }\n"
+                         "] }",
+                         0, &cfg),
+               -1);
+  cr_assert_null(cfg);
+  cr_expect(strstr(err, ":3: sources[0].retry.base_ms: expected a positive "
+                        "integer"),
+            "%s", err);
+  cr_expect(strstr(err, ":4: sources[0].retry.cap_ms: expected a positive "
+                        "integer"),
+            "%s", err);
+  cr_expect(strstr(err, ":5: sources[0].retry.max_attempts: expected a "
+                        "positive integer up to 100, got 1000"),
+            "%s", err);
+  cr_expect(strstr(err, ":6: sources[0].retry.max_age_s: expected a positive "
+                        "integer"),
+            "%s", err);
+  cr_expect(strstr(err, ":7: sources[0].retry.jitter"), "%s", err);
+  cr_expect(strstr(err, ":9: sources[1].retry.cap_ms: expected at least "
+                        "base_ms (900), got 100"),
+            "%s", err);
+  cr_expect(strstr(err, ":10: sources[2].retry: expected an object"), "%s",
+            err);
+}
