@@ -548,8 +548,7 @@ static int setup(struct gw_run *run) {
   tls.expected_oin = src->expected_oin;
   limits = src->limits;
   limits.proxy = src->proxy;
-  if (transport_new(&tls, &limits, &run->transport, err, sizeof err) !=
-          0 ||
+  if (transport_new(&tls, &limits, &run->transport, err, sizeof err) != 0 ||
       store_run_begin(app->store, src->id, run->trace_id, &run->store_run, err,
                       sizeof err) != 0) {
     run_fail(run, "%s: %s", src->id, err);
