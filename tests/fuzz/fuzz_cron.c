@@ -11,7 +11,9 @@
  *    that never occur), strictly after `after`, on a whole minute, within
  *    ten years;
  *  - at that run the local wall time matches the expression, or the run is
- *    the first minute after a DST gap (a calendar job caught up);
+ *    the first minute after a DST gap (a calendar job caught up); a
+ *    calendar job (hour field not starting with '*') never runs at the
+ *    second copy of a repeated wall time;
  *  - no minute in (after, next) within the first two hours matches,
  *    except a repeated wall time that calendar jobs skip by design.
  * Seeds: tests/fuzz/corpus/cron.
@@ -91,6 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     __builtin_trap();
   if (next <= after || next % 60 != 0 || next - after > TEN_YEARS)
     __builtin_trap();
+  if (!c.hours_star && is_repeat(next, tz))
+    __builtin_trap(); /* a calendar job ran a repeated wall time again */
   if (!matches_at(&c, next, tz)) {
     int after_gap = offset_of(next - 60, tz) < offset_of(next, tz);
     if (c.hours_star || !after_gap)
