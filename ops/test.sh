@@ -98,20 +98,44 @@ stage_asan() {
 # Unit tests under valgrind. Criterion runs each test in a re-executed
 # child whose exit status never reaches us, so valgrind writes one log per
 # process and any non-empty log (with --quiet: only errors) is a failure.
+# One unit-test executable under valgrind; its output and exit status go to
+# files, so parallel runs neither interleave nor depend on `wait PID`.
+valgrind_one_unit() {
+  local exe=$1 logs=$2 name rc=0
+  name=$(basename "$exe")
+  GW_SOURCE_DIR="$ROOT" GW_BUILD_DIR="$BUILD_ROOT/build" \
+    GW_PLUGIN_DIR="$BUILD_ROOT/build/plugins" GW_VALGRIND=1 \
+    $VALGRIND_CMD --trace-children=yes \
+    --trace-children-skip='*python*,*bash*,*openssl*,/usr/bin/*,/bin/*' \
+    --log-file="$logs/$name.%p.log" \
+    "$exe" --jobs 1 --short-filename >"$logs/$name.out" 2>&1 || rc=$?
+  echo "$rc" >"$logs/$name.rc"
+}
+
 valgrind_unit_tests() {
-  local logs exe failed=0 log
+  local logs exe failed=0 log running=0 rcfile name
   logs="$BUILD_ROOT/build/valgrind-logs"
   rm -rf "$logs"
   mkdir -p "$logs"
+  # valgrind is single-threaded: run JOBS executables at a time.
   for exe in "$BUILD_ROOT"/build/tests/test_*; do
     [[ -f $exe && -x $exe ]] || continue
     echo "-- valgrind $(basename "$exe")"
-    GW_SOURCE_DIR="$ROOT" GW_BUILD_DIR="$BUILD_ROOT/build" \
-      GW_PLUGIN_DIR="$BUILD_ROOT/build/plugins" GW_VALGRIND=1 \
-      $VALGRIND_CMD --trace-children=yes \
-      --trace-children-skip='*python*,*bash*,*openssl*,/usr/bin/*,/bin/*' \
-      --log-file="$logs/$(basename "$exe").%p.log" \
-      "$exe" --jobs 1 --short-filename || failed=1
+    valgrind_one_unit "$exe" "$logs" &
+    running=$((running + 1))
+    if [[ $running -ge $JOBS ]]; then
+      wait -n || true
+      running=$((running - 1))
+    fi
+  done
+  wait
+  for rcfile in "$logs"/*.rc; do
+    [[ -e $rcfile ]] || continue
+    [[ $(cat "$rcfile") == 0 ]] && continue
+    name=$(basename "$rcfile" .rc)
+    echo "unit test $name failed under valgrind:"
+    tail -40 "$logs/$name.out"
+    failed=1
   done
   for log in "$logs"/*.log; do
     [[ -s $log ]] || continue
