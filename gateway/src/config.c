@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,10 @@
 #define AUDIT_FILE_NAME "exchange.log"
 #define QUARANTINE_DIR_NAME "quarantine"
 #define MIN_COUNT_MAX 1000000
+#define DAEMON_CONCURRENCY_MAX 64
+#define DAEMON_CONCURRENCY_DEFAULT 2
+#define DAEMON_JITTER_MAX 3600
+#define DAEMON_JITTER_DEFAULT 30
 #define INLINE_SECRET_ERROR                                                    \
   "secrets must not be written inline; use \"${ENV}\" or {\"file\": ...}"
 
@@ -367,26 +372,43 @@ static int looks_like_pem(const char *s) {
 
 /* ---- secrets ------------------------------------------------------------ */
 
+static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void config_secrets_lock(void) {
+  (void)pthread_mutex_lock(&secrets_lock);
+}
+
+void config_secrets_unlock(void) {
+  (void)pthread_mutex_unlock(&secrets_lock);
+}
+
 /* Takes ownership of secret; an identical value is kept once so repeated
- * resolution (one per run in the daemon) does not grow the list. */
+ * resolution (one per run in the daemon) does not grow the list. Runs of
+ * other sources may be redacting with the list meanwhile, hence the lock. */
 static const char *keep_secret(struct gw_config *cfg, char *secret) {
   size_t n = 0;
   char **grown;
+  const char *kept = secret;
+  config_secrets_lock();
   for (; cfg->secrets && cfg->secrets[n]; n++) {
     if (strcmp(cfg->secrets[n], secret) == 0) {
       cfg_secret_free(secret);
-      return cfg->secrets[n];
+      kept = cfg->secrets[n];
+      goto out;
     }
   }
   grown = gw_realloc(cfg->secrets, (n + 2) * sizeof *grown);
   if (!grown) {
     cfg_secret_free(secret);
-    return NULL;
+    kept = NULL;
+    goto out;
   }
   grown[n] = secret;
   grown[n + 1] = NULL;
   cfg->secrets = grown;
-  return secret;
+out:
+  config_secrets_unlock();
+  return kept;
 }
 
 /* ---- sections ----------------------------------------------------------- */
@@ -1006,6 +1028,75 @@ static void load_privacy(struct loader *L, const json_t *root,
   set_path(L, obj, &at, "quarantine_dir", &L->cfg->privacy_quarantine_dir);
 }
 
+/* The endpoint has no authentication, so it must not be reachable from
+ * the network: only loopback addresses are accepted. */
+static int loopback_listen(const char *s) {
+  return strncmp(s, "127.", 4) == 0 || strncmp(s, "localhost:", 10) == 0 ||
+         strncmp(s, "[::1]:", 6) == 0;
+}
+
+static void load_daemon_timezone(struct loader *L, const json_t *obj,
+                                 const struct cfg_path *at) {
+  struct cfg_path key_at;
+  struct tm probe;
+  char quoted[QUOTED_MAX];
+  if (set_string(L, obj, at, "timezone", &L->cfg->daemon.timezone) != 1)
+    return;
+  if (cron_local_time(time(NULL), L->cfg->daemon.timezone, &probe) == 0)
+    return;
+  cfg_path_child(&key_at, at, "timezone");
+  cfg_quote(quoted, sizeof quoted, L->cfg->daemon.timezone);
+  cfg_error(L->r, &key_at,
+            "unknown time zone %s: expected an IANA name such as "
+            "\"Europe/Amsterdam\" (see /usr/share/zoneinfo)",
+            quoted);
+}
+
+/* "daemon": {"max_concurrent": 2, "jitter_seconds": 30, "catch_up": true,
+ * "timezone": "Europe/Amsterdam", "metrics_listen": "127.0.0.1:9464"} */
+static void load_daemon(struct loader *L, const json_t *root,
+                        const struct cfg_path *root_at) {
+  static const char *const keys[] = {"max_concurrent", "jitter_seconds",
+                                     "catch_up",       "timezone",
+                                     "metrics_listen", NULL};
+  struct gw_daemon_config *d = &L->cfg->daemon;
+  const json_t *obj, *v;
+  struct cfg_path at, key_at;
+  json_int_t n;
+  if (get_typed(L, root, root_at, "daemon", JSON_OBJECT, "an object", &obj) !=
+      1)
+    return;
+  cfg_path_child(&at, root_at, "daemon");
+  cfg_check_keys(L->r, obj, &at, keys);
+  if (get_positive(L, obj, &at, "max_concurrent", DAEMON_CONCURRENCY_MAX, &n) ==
+      1)
+    d->max_concurrent = (int)n;
+  v = json_object_get(obj, "jitter_seconds");
+  if (v) {
+    cfg_path_child(&key_at, &at, "jitter_seconds");
+    if (!json_is_integer(v))
+      type_error(L, &key_at, "an integer (0 turns jitter off)", v);
+    else if (json_integer_value(v) < 0 ||
+             json_integer_value(v) > DAEMON_JITTER_MAX)
+      cfg_error(L->r, &key_at,
+                "expected an integer from 0 (off) to %d seconds, got %lld",
+                DAEMON_JITTER_MAX, (long long)json_integer_value(v));
+    else
+      d->jitter_seconds = (int)json_integer_value(v);
+  }
+  get_bool(L, obj, &at, "catch_up", &d->catch_up);
+  load_daemon_timezone(L, obj, &at);
+  if (set_string(L, obj, &at, "metrics_listen", &d->metrics_listen) == 1 &&
+      (!listen_valid(d->metrics_listen) ||
+       !loopback_listen(d->metrics_listen))) {
+    cfg_path_child(&key_at, &at, "metrics_listen");
+    cfg_error(L->r, &key_at,
+              "expected a loopback \"host:port\" such as \"127.0.0.1:9464\" "
+              "(the endpoint has no authentication, so it never listens on "
+              "the network)");
+  }
+}
+
 static void check_referenced_files(struct loader *L) {
   const struct gw_config *cfg = L->cfg;
   struct cfg_path at;
@@ -1027,8 +1118,9 @@ static void check_referenced_files(struct loader *L) {
 
 static void load_document(struct loader *L, int check_files) {
   static const char *const keys[] = {
-      "$schema", "data_dir", "plugin_dir", "catalogue", "tls",     "audit",
-      "sources", "exports",  "serve",      "targets",   "privacy", NULL};
+      "$schema", "data_dir", "plugin_dir", "catalogue", "tls",
+      "audit",   "sources",  "exports",    "serve",     "targets",
+      "privacy", "daemon",   NULL};
   struct gw_config *cfg = L->cfg;
   const json_t *root = cfg->root;
   const char *ignored;
@@ -1052,6 +1144,7 @@ static void load_document(struct loader *L, int check_files) {
   load_serve(L, root, &at);
   set_path(L, root, &at, "targets", &cfg->targets);
   load_privacy(L, root, &at);
+  load_daemon(L, root, &at);
   if (!cfg->audit_path && cfg->data_dir &&
       !(cfg->audit_path = cfg_resolve_path(cfg->data_dir, AUDIT_FILE_NAME)))
     cfg_out_of_memory(L->r);
@@ -1102,6 +1195,9 @@ static int init_defaults(struct gw_config *cfg, const char *dir) {
   cfg->secrets = gw_calloc(1, sizeof *cfg->secrets);
   cfg->tls.profile = GW_TLS_PUBLIC;
   cfg->tls.min_tls_minor = 2;
+  cfg->daemon.max_concurrent = DAEMON_CONCURRENCY_DEFAULT;
+  cfg->daemon.jitter_seconds = DAEMON_JITTER_DEFAULT;
+  cfg->daemon.catch_up = 1;
   if (!cfg->dir || !cfg->data_dir || !cfg->plugin_dir || !cfg->catalogue ||
       !cfg->audit_path || !cfg->privacy_quarantine_dir || !cfg->secrets)
     return -1;
@@ -1271,6 +1367,8 @@ void config_free(struct gw_config *cfg) {
   gw_free(cfg->serve_cert_file);
   gw_free(cfg->serve_key_file);
   gw_free(cfg->privacy_quarantine_dir);
+  gw_free(cfg->daemon.timezone);
+  gw_free(cfg->daemon.metrics_listen);
   json_decref(cfg->root);
   gw_free(cfg->text);
   gw_free(cfg);

@@ -54,6 +54,19 @@ struct gw_export_config {
   char **areas;      /* NULL-terminated filter or NULL */
 };
 
+/* "daemon" object: how `gateway daemon` schedules sources. */
+struct gw_daemon_config {
+  int max_concurrent;   /* sources running at once, default 2 */
+  int jitter_seconds;   /* stable per-source delay 0..N after the cron time,
+                           default 30; 0 turns it off */
+  int catch_up;         /* a run missed while the daemon was down runs once at
+                           start-up; default true */
+  char *timezone;       /* IANA zone the cron fields are read in, or NULL for
+                           CRON_DEFAULT_TZ (Europe/Amsterdam) */
+  char *metrics_listen; /* loopback "host:port" for /metrics and /healthz,
+                           or NULL: no endpoint */
+};
+
 struct gw_config {
   char *path;     /* the file as given */
   char *dir;      /* its directory, for relative paths */
@@ -80,6 +93,8 @@ struct gw_config {
   /* Added by the privacy guard (additive), "privacy" object: */
   int64_t privacy_min_count;    /* counts 0 < v < this are suppressed; 0 off */
   char *privacy_quarantine_dir; /* refused payloads; <data_dir>/quarantine */
+  /* Added by the daemon (additive), "daemon" object: */
+  struct gw_daemon_config daemon;
 };
 
 /* Load and validate everything that does not need plugins. Returns 0, or
@@ -111,6 +126,10 @@ const char *config_resolve_secret(struct gw_config *cfg, const json_t *value,
                                   const char *key_path, char *err,
                                   size_t err_size);
 
+/* cfg->secrets grows when a secret file changes between runs while runs of
+ * other sources redact URLs with it: readers hold this process-wide lock. */
+void config_secrets_lock(void);
+void config_secrets_unlock(void);
 /* Line (1-based) of the value at a JSON-pointer-like path such as
  * "/sources/1/params/table" in the raw text, or 0 when not found. */
 int config_line_of(const struct gw_config *cfg, const char *path);

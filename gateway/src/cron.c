@@ -337,7 +337,8 @@ static int weekday_of_days(int64_t z) {
 static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct zone_saved {
-  char *tz; /* the previous TZ value, or NULL when unset */
+  char *tz;    /* the previous TZ value, or NULL when unset */
+  int changed; /* 0: TZ already named the zone, the environment is untouched */
 };
 
 static int zone_name_valid(const char *tz) {
@@ -362,11 +363,20 @@ static int zone_enter(const char *tz, struct zone_saved *saved) {
   if (!tz || !tz[0])
     tz = CRON_DEFAULT_TZ;
   saved->tz = NULL;
+  saved->changed = 0;
   if (!zone_name_valid(tz))
     return -1;
   if (pthread_mutex_lock(&zone_lock) != 0)
     return -1;
   const char *old = getenv("TZ");
+  /* The daemon selects its zone once before starting threads; leaving the
+   * environment alone then matters, because other threads (libcurl reading
+   * HTTPS_PROXY) may call getenv() while we would setenv(). */
+  if (old && strcmp(old, tz) == 0) {
+    tzset();
+    return 0;
+  }
+  saved->changed = 1;
   if (old) {
     saved->tz = gw_strdup(old);
     if (!saved->tz)
@@ -384,6 +394,10 @@ fail:
 }
 
 static void zone_leave(struct zone_saved *saved) {
+  if (!saved->changed) {
+    (void)pthread_mutex_unlock(&zone_lock);
+    return;
+  }
   if (saved->tz)
     (void)setenv("TZ", saved->tz, 1);
   else

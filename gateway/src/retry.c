@@ -3,10 +3,13 @@
  */
 #include "retry.h"
 #include "digest.h"
+#include "stop_request.h"
 #include "text.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+
+#define RETRY_SLEEP_SLICE_MS 100
 
 enum retry_verdict { RETRY_NO, RETRY_YES, RETRY_AS_TRANSPORT_SAYS };
 
@@ -111,12 +114,15 @@ int retry_next(const struct gw_retry_policy *policy, gw_result outcome,
   return 1;
 }
 
+/* Sleeps in short slices so a stop request (SIGTERM to the daemon) is not
+ * held up by a long Retry-After. */
 void retry_sleep_ms(long ms) {
-  struct timespec left;
-  if (ms <= 0)
-    return;
-  left.tv_sec = ms / 1000;
-  left.tv_nsec = (ms % 1000) * 1000000L;
-  while (nanosleep(&left, &left) != 0 && errno == EINTR)
-    ;
+  while (ms > 0 && !stop_requested()) {
+    long slice = ms < RETRY_SLEEP_SLICE_MS ? ms : RETRY_SLEEP_SLICE_MS;
+    struct timespec left = {.tv_sec = slice / 1000,
+                            .tv_nsec = (slice % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+      ;
+    ms -= slice;
+  }
 }

@@ -54,7 +54,8 @@ int retry_next(const struct gw_retry_policy *policy, gw_result outcome,
                long elapsed_ms, const struct gw_retry_random *rnd,
                long *delay_ms, char *why, size_t why_size);
 
-/* Sleep ms milliseconds (resuming after signal interruptions). */
+/* Sleep ms milliseconds (resuming after signal interruptions), returning
+ * early once stop_request() was called. */
 void retry_sleep_ms(long ms);
 
 #endif

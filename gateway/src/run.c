@@ -10,6 +10,7 @@
 #include "retry.h"
 #include "run_internal.h"
 #include "spool.h"
+#include "stop_request.h"
 #include "text.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +77,32 @@ static int log_record(struct gw_run *run, json_t *record) {
   return rc;
 }
 
+static void notify_progress(struct gw_run *run, int finished) {
+  if (!run->observer || !run->observer->progress)
+    return;
+  run->rows_at_last_progress = run->summary->emitted;
+  run->observer->progress(run->summary, clock_monotonic() - run->started,
+                          finished, run->observer->user);
+}
+
+/* 1 (and the run has failed) when the gateway is shutting down. */
+static int stopping(struct gw_run *run) {
+  if (!stop_requested())
+    return 0;
+  run_fail(run, "%s: %s", run->src->id, GW_STOPPED_MESSAGE);
+  return 1;
+}
+
+/* URLs may carry secrets (an API key in the query): every URL that leaves
+ * this file for the log or a message goes through here first. */
+static void redact(const struct gw_run *run, const char *url, char *out,
+                   size_t out_size) {
+  config_secrets_lock();
+  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, out,
+                  out_size);
+  config_secrets_unlock();
+}
+
 static int host_allowed(const struct gw_run *run, const char *host, int port) {
   char *const *h;
   if (strcmp(host, run->source_host) == 0 && port == run->source_port)
@@ -93,8 +120,7 @@ static void log_refusal(struct gw_run *run, const char *url,
   int64_t now = clock_now_ms();
   json_t *rec;
   random_hex(8, span, sizeof span);
-  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
-                  sizeof redacted);
+  redact(run, url, redacted, sizeof redacted);
   rec = span_record(run, "refuse", span, now, now, 0);
   if (rec)
     json_object_update_new(rec,
@@ -108,8 +134,7 @@ static void log_refusal(struct gw_run *run, const char *url,
 static int check_url(struct gw_run *run, const char *url) {
   char host[256], reason[768], redacted[GW_PATH_MAX];
   int port = 0;
-  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
-                  sizeof redacted);
+  redact(run, url, redacted, sizeof redacted);
   /* Whether the file lies inside the folder is decided on the resolved
    * path by drop_folder_fetch(); here only: does this source have one. */
   if (drop_folder_is_file_url(url) && run->src->drop_folder)
@@ -187,8 +212,7 @@ static json_t *fetch_record(struct gw_run *run, const char *url,
       span_record(run, "fetch", span, start, end, res->outcome == GW_OK);
   if (!rec)
     return NULL;
-  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
-                  sizeof redacted);
+  redact(run, url, redacted, sizeof redacted);
   if (json_object_update_new(
           rec,
           json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:I, s:s?, s:b, s:s, "
@@ -218,8 +242,7 @@ static void log_privacy_refusal(struct gw_run *run, const char *url,
   int64_t now = clock_now_ms();
   json_t *rec;
   random_hex(8, span, sizeof span);
-  xlog_redact_url(url, (const char *const *)run->app->cfg->secrets, redacted,
-                  sizeof redacted);
+  redact(run, url, redacted, sizeof redacted);
   rec = span_record(run, "refuse", span, now, now, 0);
   if (rec)
     json_object_update_new(
@@ -303,6 +326,9 @@ static int fetch_attempt(struct gw_run *run, const struct gw_fetch_request *req,
     return -1;
   run->summary->pages++;
   run->summary->bytes += res->bytes;
+  if (attempt > 1)
+    run->summary->retries++;
+  notify_progress(run, 0);
   return 0;
 }
 
@@ -319,10 +345,9 @@ static int fetch_with_retries(struct gw_run *run,
   char redacted[GW_PATH_MAX];
   int64_t first = clock_now_ms();
   long delay;
-  xlog_redact_url(req->url, (const char *const *)run->app->cfg->secrets,
-                  redacted, sizeof redacted);
+  redact(run, req->url, redacted, sizeof redacted);
   for (*attempts = 1;; ++*attempts) {
-    if (fetch_attempt(run, req, v, *attempts, span, res) != 0)
+    if (stopping(run) || fetch_attempt(run, req, v, *attempts, span, res) != 0)
       return -1;
     if (res->outcome == GW_OK ||
         !retry_next(&run->src->retry, res->outcome, res->http_status,
@@ -370,8 +395,7 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
   path = res->not_modified ? v.path : res->spool_path;
   if (res->outcome != GW_OK) {
     char redacted[GW_PATH_MAX], tries[GW_ERR_MAX + 32] = "";
-    xlog_redact_url(req->url, (const char *const *)run->app->cfg->secrets,
-                    redacted, sizeof redacted);
+    redact(run, req->url, redacted, sizeof redacted);
     if (attempts > 1)
       text_format(tries, sizeof tries, " (%s)", why);
     rc = res->outcome;
@@ -419,7 +443,12 @@ gw_result run_emit(struct gw_run *run, const struct gw_raw_observation *obs) {
     run_fail(run, "%s: plugin passed an invalid observation", run->src->id);
     return GW_FAIL;
   }
+  if (stopping(run))
+    return GW_FAIL;
   run->summary->emitted++;
+  if (run->summary->emitted - run->rows_at_last_progress >=
+      GW_RUN_PROGRESS_ROWS)
+    notify_progress(run, 0);
   p = obs->payload;
   ctx = (struct gw_normalise_context){.catalogue = run->app->catalogue,
                                       .source_id = run->src->id,
@@ -617,6 +646,13 @@ static void record_history(struct gw_run *run, const char *started) {
 
 gw_result run_source(struct gw_app *app, const struct gw_source_config *src,
                      struct gw_run_summary *summary) {
+  return run_source_observed(app, src, NULL, summary);
+}
+
+gw_result run_source_observed(struct gw_app *app,
+                              const struct gw_source_config *src,
+                              const struct gw_run_observer *observer,
+                              struct gw_run_summary *summary) {
   struct gw_run run;
   char started[GW_TIME_MAX];
   double t0 = clock_monotonic();
@@ -627,9 +663,11 @@ gw_result run_source(struct gw_app *app, const struct gw_source_config *src,
   run.app = app;
   run.src = src;
   run.summary = summary;
+  run.observer = observer;
+  run.started = t0;
   text_copy(summary->source_id, sizeof summary->source_id, src->id);
   clock_now_rfc3339(started, sizeof started);
-  if (setup(&run) == 0) {
+  if (!stopping(&run) && setup(&run) == 0) {
     outcome = call_plugin(&run);
     if (run.fatal)
       outcome = outcome == GW_OK ? GW_FAIL : outcome;
@@ -642,6 +680,7 @@ gw_result run_source(struct gw_app *app, const struct gw_source_config *src,
   summary->outcome = outcome;
   summary->seconds = clock_monotonic() - t0;
   record_history(&run, started);
+  notify_progress(&run, 1);
   payload_free_all(&run);
   transport_free(run.transport);
   plugin_config_free(run.plugin_config);

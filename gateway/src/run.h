@@ -21,6 +21,7 @@ struct gw_run_summary {
   gw_result outcome;
   uint64_t pages;        /* payloads fetched (including 304s) */
   uint64_t not_modified; /* of which 304 */
+  uint64_t retries;      /* fetch attempts beyond the first for a URL */
   uint64_t bytes;
   uint64_t emitted;           /* raw rows handed over by the plugin */
   uint64_t unmapped;          /* rows for codes the catalogue does not map */
@@ -33,6 +34,25 @@ struct gw_run_summary {
 
 gw_result run_source(struct gw_app *app, const struct gw_source_config *src,
                      struct gw_run_summary *summary);
+
+/* Watches a run as it happens (progress on a TTY, daemon metrics). The
+ * callback runs on the thread running the source, after every fetch
+ * attempt and every GW_RUN_PROGRESS_ROWS rows the plugin emits, and once
+ * more when the run has ended; `live` is the summary being filled. */
+#define GW_RUN_PROGRESS_ROWS 5000
+struct gw_run_observer {
+  void (*progress)(const struct gw_run_summary *live, double elapsed_s,
+                   int finished, void *user);
+  void *user;
+};
+
+/* run_source() with an observer (NULL: none). A stop request
+ * (stop_request.h) makes the run fail with GW_STOPPED_MESSAGE and store
+ * nothing. */
+gw_result run_source_observed(struct gw_app *app,
+                              const struct gw_source_config *src,
+                              const struct gw_run_observer *observer,
+                              struct gw_run_summary *summary);
 
 /* The host function table given to every plugin. */
 const struct gw_host_api *host_api(void);

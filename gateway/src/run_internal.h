@@ -50,6 +50,9 @@ struct gw_run {
   /* A 4xx answer is the plugin's to judge (a year not yet published may be
    * skipped); kept so a plugin that just gives up still leaves a reason. */
   char last_fetch_error[GW_RUN_ERROR_MAX];
+  const struct gw_run_observer *observer; /* may be NULL */
+  double started;                         /* clock_monotonic() at start */
+  uint64_t rows_at_last_progress;
 };
 
 /* Records the first fatal error of the run (later ones are logged only). */

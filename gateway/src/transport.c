@@ -26,6 +26,7 @@
 
 #include "gw_alloc.h"
 #include "spool.h"
+#include "stop_request.h"
 #include "text.h"
 
 #define MAX_REDIRECTS 5
@@ -325,6 +326,19 @@ out:
 
 /* The whole policy, re-applied after every curl_easy_reset so no option
  * can leak from one request into the next. */
+/* libcurl calls this about once a second even on a silent connection, so a
+ * stop request ends a hanging transfer promptly instead of after the
+ * timeout. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow) {
+  (void)userdata;
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
+  return stop_requested() ? 1 : 0;
+}
+
 static int apply_options(struct gw_transport *t, struct hop *h, const char *url,
                          struct curl_slist *headers, long timeout_ms) {
   CURL *c = t->curl;
@@ -367,6 +381,8 @@ static int apply_options(struct gw_transport *t, struct hop *h, const char *url,
   SET(CURLOPT_HEADERDATA, h);
   SET(CURLOPT_WRITEFUNCTION, on_body);
   SET(CURLOPT_WRITEDATA, h);
+  SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+  SET(CURLOPT_NOPROGRESS, 0L);
   rc = 0;
 out:
   return rc;
@@ -456,6 +472,10 @@ static void fail_with_curl_error(struct gw_transport_result *res,
     res->outcome = GW_FAIL;
     text_format(res->error, sizeof res->error, "%s (GET %s)", h->spool_err,
                 url);
+  } else if (code == CURLE_ABORTED_BY_CALLBACK) {
+    res->outcome = GW_FAIL;
+    text_format(res->error, sizeof res->error, "%s (GET %s)",
+                GW_STOPPED_MESSAGE, url);
   } else {
     char via[PROXY_NOTE_MAX];
     proxy_note(t, via, sizeof via);
