@@ -636,7 +636,9 @@ static void record_history(struct gw_run *run, const char *started) {
                               .bytes = s->bytes,
                               .emitted = s->emitted,
                               .stored = s->store.inserted + s->store.revised,
-                              .rejected = s->rejected};
+                              .rejected = s->rejected,
+                              .seconds = s->seconds,
+                              .retries = s->retries};
   clock_now_rfc3339(ended, sizeof ended);
   if (run->app->store &&
       store_record_run(run->app->store, &rec, err, sizeof err) != 0)

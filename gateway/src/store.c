@@ -195,11 +195,19 @@ out:
   return rc;
 }
 
-/* Creates or checks the schema inside one write transaction, so two
- * processes opening a fresh file at once cannot both create it. */
+/* Schema steps in order: entry i brings a database of version i to
+ * version i + 1 (see store_schema.h). */
+static const char *const schema_steps[STORE_SCHEMA_VERSION] = {
+    STORE_SQL_SCHEMA_V1,
+    STORE_SQL_MIGRATE_V2,
+};
+
+/* Creates, migrates or checks the schema inside one write transaction, so
+ * two processes opening the same file at once cannot both change it and a
+ * failed migration leaves the old version intact. */
 static int ensure_schema(sqlite3 *db, const char *path, char *err,
                          size_t err_size) {
-  int64_t version = 0;
+  int64_t version = 0, step;
   int in_tx = 0, rc = -1;
   char what[160];
   if (exec_sql(db, "BEGIN IMMEDIATE", "open: schema", path, err, err_size) != 0)
@@ -208,22 +216,28 @@ static int ensure_schema(sqlite3 *db, const char *path, char *err,
   if (query_int64(db, "PRAGMA user_version", &version, "open: schema", path,
                   err, err_size) != 0)
     goto out;
-  if (version == 0) {
-    if (exec_sql(db, STORE_SQL_SCHEMA_V1, "open: create schema", path, err,
-                 err_size) != 0)
-      goto out;
-    if (text_format(what, sizeof what, "PRAGMA user_version=%d",
-                    STORE_SCHEMA_VERSION) != 0 ||
-        exec_sql(db, what, "open: schema version", path, err, err_size) != 0)
-      goto out;
-  } else if (version > STORE_SCHEMA_VERSION) {
+  if (version > STORE_SCHEMA_VERSION || version < 0) {
     (void)text_format(what, sizeof what,
-                      "schema version %lld is newer than this gateway "
-                      "supports (%d); upgrade the gateway",
+                      version < 0 ? "schema version %lld is not one a "
+                                    "gateway writes (this one knows up to %d)"
+                                  : "schema version %lld is newer than this "
+                                    "gateway supports (%d); upgrade the "
+                                    "gateway",
                       (long long)version, STORE_SCHEMA_VERSION);
     say(err, err_size, "open", what, path);
     goto out;
   }
+  for (step = version; step < STORE_SCHEMA_VERSION; step++) {
+    (void)text_format(what, sizeof what, "open: schema version %lld to %lld",
+                      (long long)step, (long long)step + 1);
+    if (exec_sql(db, schema_steps[step], what, path, err, err_size) != 0)
+      goto out;
+  }
+  if (version < STORE_SCHEMA_VERSION &&
+      (text_format(what, sizeof what, "PRAGMA user_version=%d",
+                   STORE_SCHEMA_VERSION) != 0 ||
+       exec_sql(db, what, "open: schema version", path, err, err_size) != 0))
+    goto out;
   if (exec_sql(db, "COMMIT", "open: schema", path, err, err_size) != 0)
     goto out;
   in_tx = 0;
@@ -739,6 +753,13 @@ static int bind_count(sqlite3_stmt *stmt, int index, uint64_t value) {
   return sqlite3_bind_int64(stmt, index, (sqlite3_int64)value);
 }
 
+/* A duration that is no number (or negative) is not known: NULL. */
+static int bind_seconds(sqlite3_stmt *stmt, int index, double seconds) {
+  if (!isfinite(seconds) || seconds < 0)
+    return sqlite3_bind_null(stmt, index);
+  return sqlite3_bind_double(stmt, index, seconds);
+}
+
 int store_record_run(struct gw_store *store, const struct gw_run_record *rec,
                      char *err, size_t err_size) {
   sqlite3_stmt *stmt = NULL;
@@ -766,7 +787,9 @@ int store_record_run(struct gw_store *store, const struct gw_run_record *rec,
       bind_count(stmt, 8, rec->bytes) != SQLITE_OK ||
       bind_count(stmt, 9, rec->emitted) != SQLITE_OK ||
       bind_count(stmt, 10, rec->stored) != SQLITE_OK ||
-      bind_count(stmt, 11, rec->rejected) != SQLITE_OK) {
+      bind_count(stmt, 11, rec->rejected) != SQLITE_OK ||
+      bind_seconds(stmt, 12, rec->seconds) != SQLITE_OK ||
+      bind_count(stmt, 13, rec->retries) != SQLITE_OK) {
     say(err, err_size, op, "a counter does not fit a 64-bit signed integer",
         store->path);
     goto out;
@@ -791,7 +814,8 @@ static uint64_t column_count(sqlite3_stmt *stmt, int col) {
   return v < 0 ? 0 : (uint64_t)v;
 }
 
-/* Absent ended_at / error are passed as "" (never NULL). */
+/* Absent ended_at / error are passed as "" (never NULL); an absent
+ * last_success_at as NULL (the source never succeeded). */
 int store_latest_runs(struct gw_store *store, store_run_cb cb, void *user,
                       char *err, size_t err_size) {
   sqlite3_stmt *stmt = NULL;
@@ -805,7 +829,7 @@ int store_latest_runs(struct gw_store *store, store_run_cb cb, void *user,
               err_size) != 0)
     goto out;
   while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-    struct gw_run_record rec;
+    struct gw_run_record rec = {0};
     int stop;
     rec.run_id = column_str(stmt, 0);
     rec.source_id = column_str(stmt, 1);
@@ -818,6 +842,10 @@ int store_latest_runs(struct gw_store *store, store_run_cb cb, void *user,
     rec.emitted = column_count(stmt, 8);
     rec.stored = column_count(stmt, 9);
     rec.rejected = column_count(stmt, 10);
+    rec.seconds = sqlite3_column_double(stmt, 11);
+    rec.retries = column_count(stmt, 12);
+    rec.last_success_at = (const char *)sqlite3_column_text(stmt, 13);
+    rec.consecutive_failures = column_count(stmt, 14);
     stop = cb(&rec, user);
     if (stop != 0) {
       rc = stop;

@@ -69,15 +69,26 @@ int store_get_validator(struct gw_store *store, const char *url, char *etag,
                         char *payload_sha256, size_t sha_size, char *err,
                         size_t err_size);
 
-/* ---- run history (for status) ------------------------------------------ */
+/* ---- run history (for status) ------------------------------------------
+ * One record per run. outcome is "ok" for a successful run; any other
+ * outcome except "running" counts as a failure. */
 struct gw_run_record {
   const char *run_id, *source_id, *started_at, *ended_at, *outcome, *error;
   uint64_t pages, bytes, emitted, stored, rejected;
+  /* Added for status (additive). */
+  double seconds;   /* duration of the run */
+  uint64_t retries; /* fetch attempts beyond the first */
+  /* Filled by store_latest_runs() only; store_record_run() ignores them. */
+  uint64_t consecutive_failures; /* failed runs since the last ok one */
+  const char *last_success_at;   /* NULL: never */
 };
 int store_record_run(struct gw_store *store, const struct gw_run_record *rec,
                      char *err, size_t err_size);
 typedef int (*store_run_cb)(const struct gw_run_record *rec, void *user);
-/* Latest run per source, ordered by source id. */
+/* Latest run per source, ordered by source id, with the failures since the
+ * source's last ok run and when that run started. Runs recorded by a
+ * gateway before schema version 2 have retries 0 and the seconds between
+ * their start and end. */
 int store_latest_runs(struct gw_store *store, store_run_cb cb, void *user,
                       char *err, size_t err_size);
 

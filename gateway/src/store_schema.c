@@ -59,6 +59,14 @@ const char STORE_SQL_SCHEMA_V1[] =
     " rejected INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX run_by_source ON run (source_id, started_at);";
 
+/* Additive only: rows of older gateways keep seconds NULL (the latest-runs
+ * query derives it from their start and end) and retries 0. */
+const char STORE_SQL_MIGRATE_V2[] =
+    "ALTER TABLE run ADD COLUMN seconds REAL;"
+    "ALTER TABLE run ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX run_outcome_by_source ON run (source_id, outcome,"
+    " started_at);";
+
 /* One row per (key, component). WITHOUT ROWID: the primary key is the
  * row, so 200k staged rows are stored once, not as table plus index.
  * value NULL means the component carries no number. source_id is not
@@ -212,14 +220,32 @@ const char STORE_SQL_GET_VALIDATOR[] =
 
 const char STORE_SQL_RECORD_RUN[] =
     "INSERT OR REPLACE INTO run (run_id, source_id, started_at, ended_at,"
-    " outcome, error, pages, bytes, emitted, stored, rejected)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    " outcome, error, pages, bytes, emitted, stored, rejected, seconds,"
+    " retries)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-/* Latest = greatest started_at; rowid breaks ties (the later record). */
+/* Latest = greatest started_at; rowid breaks ties (the later record), and
+ * the same order decides what "after the last ok run" means. A run still
+ * recorded as running has not failed (yet). Rows of gateways before schema
+ * version 2 have no seconds: their start and end give it (julianday takes
+ * the RFC 3339 text with its Z). */
 const char STORE_SQL_LATEST_RUNS[] =
-    "SELECT run_id, source_id, started_at, coalesce(ended_at, ''),"
-    " outcome, coalesce(error, ''), pages, bytes, emitted, stored, rejected"
-    " FROM run AS r WHERE r.rowid = ("
+    "SELECT r.run_id, r.source_id, r.started_at, coalesce(r.ended_at, ''),"
+    " r.outcome, coalesce(r.error, ''), r.pages, r.bytes, r.emitted,"
+    " r.stored, r.rejected,"
+    " coalesce(r.seconds,"
+    "  (julianday(r.ended_at) - julianday(r.started_at)) * 86400.0, 0.0),"
+    " r.retries, lo.started_at,"
+    " (SELECT count(*) FROM run AS f WHERE f.source_id = r.source_id"
+    "   AND f.outcome NOT IN ('ok', 'running')"
+    "   AND (lo.rowid IS NULL OR f.started_at > lo.started_at"
+    "        OR (f.started_at = lo.started_at AND f.rowid > lo.rowid)))"
+    " FROM run AS r"
+    " LEFT JOIN run AS lo ON lo.rowid = ("
+    "  SELECT o.rowid FROM run AS o"
+    "  WHERE o.source_id = r.source_id AND o.outcome = 'ok'"
+    "  ORDER BY o.started_at DESC, o.rowid DESC LIMIT 1)"
+    " WHERE r.rowid = ("
     "  SELECT r2.rowid FROM run AS r2 WHERE r2.source_id = r.source_id"
     "  ORDER BY r2.started_at DESC, r2.rowid DESC LIMIT 1)"
     " ORDER BY r.source_id";

@@ -5,12 +5,17 @@
 #ifndef GW_STORE_SCHEMA_H
 #define GW_STORE_SCHEMA_H
 
-/* PRAGMA user_version written by STORE_SQL_SCHEMA_V1. A database with a
- * higher version was made by a newer gateway and is refused. */
-#define STORE_SCHEMA_VERSION 1
+/* PRAGMA user_version of the newest schema. A fresh database is created
+ * as version 1 and then migrated step by step like an old one, so every
+ * database takes the same path. A database with a higher version was made
+ * by a newer gateway and is refused. */
+#define STORE_SCHEMA_VERSION 2
 
 /* Persistent tables and indexes (run inside one write transaction). */
 extern const char STORE_SQL_SCHEMA_V1[];
+/* Version 1 -> 2: duration and retries of each run, and an index for the
+ * last successful run of a source (gateway status, feed status). */
+extern const char STORE_SQL_MIGRATE_V2[];
 
 /* Per-run connection: the private staging tables (TEMP schema). */
 extern const char STORE_SQL_STAGING_TABLES[];

@@ -2,10 +2,12 @@
  * test_store.c - the SQLite observation store (DESIGN 6): staging is
  * invisible until commit, components are joined per key, identical
  * figures make no new revision, changed ones do and stay readable as-of,
- * and a large run commits in bounded memory.
+ * a large run commits in bounded memory, run history counts failures since
+ * the last success, and a database of schema version 1 is migrated.
  */
 #include "gw_alloc.h"
 #include "store.h"
+#include "store_schema.h"
 #include "text.h"
 #include "test_support.h"
 #include <criterion/criterion.h>
@@ -209,7 +211,8 @@ Test(store, open_creates_schema_in_wal_mode) {
   struct gw_store *store = open_store();
   char buf[64];
   cr_expect_str_eq(raw_text("PRAGMA journal_mode", buf, sizeof buf), "wal");
-  cr_expect_eq(raw_scalar("PRAGMA user_version"), 1);
+  cr_expect_eq(raw_scalar("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+  cr_expect_eq(raw_scalar("PRAGMA user_version"), 2);
   cr_expect_eq(raw_scalar("SELECT count(*) FROM sqlite_schema WHERE name IN"
                           " ('observation', 'http_validator', 'run',"
                           "  'observation_current', 'observation_history')"),
@@ -1030,9 +1033,17 @@ static int collect_run(const struct gw_run_record *rec, void *user) {
 static void record(struct gw_store *store, const char *run_id,
                    const char *source, const char *started, const char *ended,
                    const char *outcome, const char *error, uint64_t pages) {
-  struct gw_run_record rec = {run_id,  source, started, ended,
-                              outcome, error,  pages,   pages * 1000,
-                              10,      9,      1};
+  struct gw_run_record rec = {.run_id = run_id,
+                              .source_id = source,
+                              .started_at = started,
+                              .ended_at = ended,
+                              .outcome = outcome,
+                              .error = error,
+                              .pages = pages,
+                              .bytes = pages * 1000,
+                              .emitted = 10,
+                              .stored = 9,
+                              .rejected = 1};
   char err[GW_ERR_MAX] = "";
   cr_assert_eq(store_record_run(store, &rec, err, sizeof err), 0, "%s", err);
 }
@@ -1069,9 +1080,208 @@ Test(store, latest_runs_gives_one_per_source) {
                                "2/2000/10/9/1");
   cr_expect_eq(raw_scalar("SELECT count(*) FROM run"), 4);
 
-  struct gw_run_record incomplete = {"r9", NULL, "x", NULL, "ok", NULL,
-                                     0,    0,    0,   0,    0};
+  struct gw_run_record incomplete = {
+      .run_id = "r9", .started_at = "x", .outcome = "ok"};
   cr_expect_eq(store_record_run(store, &incomplete, err, sizeof err), -1);
   cr_expect(strstr(err, "store: record run"), "message: %s", err);
+  store_close(store);
+}
+
+/* The history fields status and the feed sidecar read, per source. */
+struct run_facts {
+  char source[4][32];
+  char last_success[4][32]; /* "(never)" for NULL */
+  uint64_t fails[4];
+  double seconds[4];
+  uint64_t retries[4];
+  int n;
+};
+
+static int collect_facts(const struct gw_run_record *rec, void *user) {
+  struct run_facts *f = user;
+  cr_assert_lt(f->n, 4);
+  cr_assert_eq(text_copy(f->source[f->n], sizeof f->source[0], rec->source_id),
+               0);
+  cr_assert_eq(
+      text_copy(f->last_success[f->n], sizeof f->last_success[0],
+                rec->last_success_at ? rec->last_success_at : "(never)"),
+      0);
+  f->fails[f->n] = rec->consecutive_failures;
+  f->seconds[f->n] = rec->seconds;
+  f->retries[f->n] = rec->retries;
+  f->n++;
+  return 0;
+}
+
+static struct run_facts facts(struct gw_store *store) {
+  struct run_facts f;
+  char err[GW_ERR_MAX] = "";
+  memset(&f, 0, sizeof f);
+  cr_assert_eq(store_latest_runs(store, collect_facts, &f, err, sizeof err), 0,
+               "%s", err);
+  return f;
+}
+
+/* Runs of one source at hour h of 2024-05-01, recorded out of order on
+ * purpose: the count follows start times, not insertion order. */
+static void record_at(struct gw_store *store, const char *source, int hour,
+                      const char *outcome) {
+  char run_id[32], started[32];
+  cr_assert_eq(text_format(run_id, sizeof run_id, "%s-%02d", source, hour), 0);
+  cr_assert_eq(
+      text_format(started, sizeof started, "2024-05-01T%02d:00:00Z", hour), 0);
+  record(store, run_id, source, started, started, outcome,
+         strcmp(outcome, "ok") ? "boom" : NULL, 1);
+}
+
+Test(store, consecutive_failures_count_since_the_last_ok_run) {
+  struct gw_store *store = open_store();
+  struct run_facts f;
+  /* a: never ok. b: ok, fail, ok, fail, retry, fail -> 3 since 04:00.
+   * c: fail, fail, ok -> 0. */
+  record_at(store, "a", 2, "fail");
+  record_at(store, "a", 1, "fail");
+  record_at(store, "b", 5, "retry");
+  record_at(store, "b", 1, "ok");
+  record_at(store, "b", 2, "fail");
+  record_at(store, "b", 4, "ok");
+  record_at(store, "b", 3, "fail");
+  record_at(store, "b", 6, "fail");
+  record_at(store, "b", 7, "fail");
+  record_at(store, "c", 1, "fail");
+  record_at(store, "c", 2, "fail");
+  record_at(store, "c", 3, "ok");
+  f = facts(store);
+  cr_assert_eq(f.n, 3);
+  cr_expect_str_eq(f.source[0], "a");
+  cr_expect_eq(f.fails[0], 2);
+  cr_expect_str_eq(f.last_success[0], "(never)");
+  cr_expect_str_eq(f.source[1], "b");
+  cr_expect_eq(f.fails[1], 3, "b: %llu", (unsigned long long)f.fails[1]);
+  cr_expect_str_eq(f.last_success[1], "2024-05-01T04:00:00Z");
+  cr_expect_str_eq(f.source[2], "c");
+  cr_expect_eq(f.fails[2], 0);
+  cr_expect_str_eq(f.last_success[2], "2024-05-01T03:00:00Z");
+
+  /* One more ok run of b resets its count; a run still marked running is
+   * not a failure and does not reset it either. */
+  record_at(store, "b", 8, "ok");
+  record_at(store, "a", 3, "running");
+  f = facts(store);
+  cr_expect_eq(f.fails[0], 2);
+  cr_expect_eq(f.fails[1], 0);
+  cr_expect_str_eq(f.last_success[1], "2024-05-01T08:00:00Z");
+  store_close(store);
+}
+
+Test(store, runs_with_the_same_start_are_ordered_by_recording) {
+  struct gw_store *store = open_store();
+  struct run_facts f;
+  record(store, "x1", "s", "2024-05-01T00:00:00Z", NULL, "fail", "e", 0);
+  record(store, "x2", "s", "2024-05-01T00:00:00Z", NULL, "ok", NULL, 0);
+  f = facts(store);
+  cr_expect_eq(f.fails[0], 0);
+  record(store, "x3", "s", "2024-05-01T00:00:00Z", NULL, "fail", "e", 0);
+  f = facts(store);
+  cr_expect_eq(f.fails[0], 1);
+  store_close(store);
+}
+
+Test(store, run_duration_and_retries_are_stored) {
+  struct gw_store *store = open_store();
+  struct gw_run_record rec = {.run_id = "d1",
+                              .source_id = "dur",
+                              .started_at = "2024-05-01T00:00:00.000Z",
+                              .ended_at = "2024-05-01T00:00:10.000Z",
+                              .outcome = "ok",
+                              .seconds = 2.75,
+                              .retries = 4};
+  char err[GW_ERR_MAX] = "";
+  struct run_facts f;
+  cr_assert_eq(store_record_run(store, &rec, err, sizeof err), 0, "%s", err);
+  f = facts(store);
+  cr_assert_eq(f.n, 1);
+  /* The measured duration wins over end minus start. */
+  cr_expect_float_eq(f.seconds[0], 2.75, 1e-9);
+  cr_expect_eq(f.retries[0], 4);
+  cr_expect_eq(raw_scalar("SELECT retries FROM run WHERE run_id = 'd1'"), 4);
+  /* An unknown duration is stored as NULL, never as garbage. */
+  rec.run_id = "d2";
+  rec.started_at = "2024-05-02T00:00:00Z";
+  rec.ended_at = NULL;
+  rec.seconds = -1.0;
+  cr_assert_eq(store_record_run(store, &rec, err, sizeof err), 0, "%s", err);
+  cr_expect_eq(raw_scalar("SELECT seconds IS NULL FROM run WHERE run_id = "
+                          "'d2'"),
+               1);
+  f = facts(store);
+  cr_expect_float_eq(f.seconds[0], 0.0, 1e-9);
+  store_close(store);
+}
+
+/* A database written by a gateway of schema version 1: the run table
+ * lacks seconds and retries. Opening it migrates in place and keeps every
+ * observation and run. */
+Test(store, schema_version_1_database_is_migrated) {
+  sqlite3 *db = NULL;
+  struct gw_store *store;
+  struct gw_store_run *run;
+  struct run_facts f;
+  cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(db, STORE_SQL_SCHEMA_V1, NULL, NULL, NULL),
+               SQLITE_OK, "%s", sqlite3_errmsg(db));
+  cr_assert_eq(
+      sqlite3_exec(
+          db,
+          "PRAGMA user_version=1;"
+          "INSERT INTO run (run_id, source_id, started_at, ended_at, outcome,"
+          " error, pages) VALUES"
+          " ('o1', 'old', '2024-01-01T00:00:00Z', '2024-01-01T00:01:30Z',"
+          "  'ok', NULL, 3),"
+          " ('o2', 'old', '2024-01-02T00:00:00.500Z',"
+          "  '2024-01-02T00:00:02.000Z', 'fail', 'HTTP 503', 1);"
+          "INSERT INTO observation (indicator, area, area_level, period,"
+          " breakdown, source_id, revision, value, unit, status, plugin,"
+          " dataset, source_code, fetched_at, payload_sha256, span_id,"
+          " run_id, valid_from) VALUES ('eenzaam', 'GM0384', 'municipality',"
+          " '2022', '{}', 'old', 1, 41.5, 'percent', 'final', 'cbs_odata',"
+          " '50120NED', 'Eenzaam', '2024-01-01T00:00:00Z', 'ab', 'cd', 'o1',"
+          " '2024-01-01T00:01:30Z');",
+          NULL, NULL, NULL),
+      SQLITE_OK, "%s", sqlite3_errmsg(db));
+  sqlite3_close(db);
+  cr_expect_eq(raw_scalar("SELECT count(*) FROM pragma_table_info('run')"
+                          " WHERE name IN ('seconds', 'retries')"),
+               0);
+
+  store = open_store();
+  cr_expect_eq(raw_scalar("PRAGMA user_version"), 2);
+  cr_expect_eq(raw_scalar("SELECT count(*) FROM pragma_table_info('run')"
+                          " WHERE name IN ('seconds', 'retries')"),
+               2);
+  cr_expect_eq(count(store, NULL), 1);
+  cr_expect_float_eq(current(store, "eenzaam", "GM0384", "2022", NULL).value,
+                     41.5, 1e-9);
+  f = facts(store);
+  cr_assert_eq(f.n, 1);
+  cr_expect_eq(f.fails[0], 1);
+  cr_expect_str_eq(f.last_success[0], "2024-01-01T00:00:00Z");
+  cr_expect_float_eq(f.seconds[0], 1.5, 1e-3, "derived %f", f.seconds[0]);
+  cr_expect_eq(f.retries[0], 0);
+
+  /* The migrated store works as a new one: runs commit and record. */
+  run = begin(store, "old", "n1");
+  stage_value(run, "eenzaam", "GM0384", "2023", 40.0);
+  expect_counts(commit(run, "2024-06-01T00:00:00Z"), 1, 1, 0, 0);
+  record(store, "n1", "old", "2024-06-01T00:00:00Z", "2024-06-01T00:00:05Z",
+         "ok", NULL, 2);
+  f = facts(store);
+  cr_expect_eq(f.fails[0], 0);
+  store_close(store);
+
+  /* Opening again changes nothing (the migration ran once). */
+  store = open_store();
+  cr_expect_eq(raw_scalar("PRAGMA user_version"), 2);
+  cr_expect_eq(count(store, NULL), 2);
   store_close(store);
 }
