@@ -1,5 +1,12 @@
+/*
+ * feeds.c - publishing the configured exports after runs (see feeds.h):
+ * each feed written atomically and logged with its SHA-256, and its status
+ * sidecar (feed_status.h) refreshed every time, so the age of a feed that
+ * was left as it was stays visible.
+ */
 #include "feeds.h"
 #include "clock.h"
+#include "feed_status.h"
 #include "diag.h"
 #include "digest.h"
 #include "fsutil.h"
@@ -78,21 +85,36 @@ static int publish_one(struct gw_app *app, const struct gw_export_config *e,
   return rc;
 }
 
+/* Runs whether or not the feed was rewritten: a feed left as it was after
+ * a failed run is exactly the one whose age consumers need to see. */
+static int refresh_status(struct gw_app *app,
+                          const struct gw_export_config *e) {
+  char err[GW_ERR_MAX];
+  int rc = feed_status_write(app, e, err, sizeof err);
+  if (rc < 0)
+    diag(GW_LOG_ERROR, "feed %s: status file %s%s: %s", e->name, e->path,
+         FEED_STATUS_SUFFIX, err);
+  return rc < 0 ? -1 : 0;
+}
+
 int feeds_publish(struct gw_app *app, int changed, json_t *report) {
   size_t i;
   int failures = 0;
   for (i = 0; i < app->cfg->export_count; i++) {
     const struct gw_export_config *e = &app->cfg->exports[i];
+    int failed = 0;
     if (!changed && access(e->path, F_OK) == 0) {
       if (report)
         json_array_append_new(
             report, json_pack("{s:s, s:s, s:s, s:s}", "name", e->name, "format",
                               export_format_name(e->options.format), "path",
                               e->path, "outcome", "unchanged"));
-      continue;
+    } else if (publish_one(app, e, report) != 0) {
+      failed = 1;
     }
-    if (publish_one(app, e, report) != 0)
-      failures++;
+    if (refresh_status(app, e) != 0)
+      failed = 1;
+    failures += failed;
   }
   return failures;
 }

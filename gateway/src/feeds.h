@@ -1,17 +1,20 @@
 /*
  * feeds.h - publishing the configured exports (the "exports" of the
  * config) after runs, each written atomically and recorded in the
- * exchange log with its SHA-256.
+ * exchange log with its SHA-256, with a status sidecar telling consumers
+ * its age and whether its sources are failing.
  */
 #ifndef GW_FEEDS_H
 #define GW_FEEDS_H
 #include <jansson.h>
 #include "app.h"
 
-/* Publish every configured export. force=0 skips feeds whose file already
- * exists when nothing changed (changed=0), so a failed or unchanged run
- * leaves the published files untouched. Appends one object per feed to
- * report (may be NULL). Returns the number of feeds that failed. */
+/* Publish every configured export. changed=0 skips feeds whose file
+ * already exists, so a failed or unchanged run leaves the published files
+ * untouched. Every feed's status sidecar ("<path>.status.json", see
+ * feed_status.h) is rewritten either way. Appends one object per feed to
+ * report (may be NULL). Returns the number of feeds that failed (the feed
+ * or its sidecar could not be written). */
 int feeds_publish(struct gw_app *app, int changed, json_t *report);
 
 /* Log one export to the exchange log (used by `gateway export` too).
