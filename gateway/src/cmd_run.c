@@ -8,15 +8,19 @@
 #include "diag.h"
 #include "digest.h"
 #include "feeds.h"
+#include "progress.h"
 #include "run.h"
 #include "text.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 static const char run_usage[] =
-    "Usage: gateway [--config FILE] [--json] run [--no-export] [SOURCE...]\n"
+    "Usage: gateway [--config FILE] [--json] run [--no-export] "
+    "[--no-progress]\n"
+    "               [--progress-every SECONDS] [SOURCE...]\n"
     "\n"
     "Runs every configured source (or only the named ones) once: the plugin\n"
     "fetches over TLS through the gateway, rows are normalised and stored as\n"
@@ -24,7 +28,18 @@ static const char run_usage[] =
     "A source that fails stores nothing and leaves published feeds as they\n"
     "were. Every exchange is recorded in the exchange log.\n"
     "\n"
-    "  --no-export   do not publish feeds after the runs\n"
+    "  --no-export              do not publish feeds after the runs\n"
+    "  --no-progress            show no progress on stderr\n"
+    "  --progress-every SECONDS when stderr is not a terminal, log a progress\n"
+    "                           line per source at most this often (default\n"
+    "                           10; 0: at every update)\n"
+    "\n"
+    "Progress goes to stderr only, so stdout stays the table (or pure JSON).\n"
+    "On a terminal each source has one line that updates in place; otherwise\n"
+    "(journald, a file) there are key=value lines: event=progress while a\n"
+    "source runs, and one event=run_finished per source. With --quiet there\n"
+    "is no progress, only the run_finished lines (level=error) of sources\n"
+    "that did not succeed.\n"
     "\n"
     "Exit status: 0 all sources succeeded and feeds were written; 1 a source\n"
     "or feed failed; 2 usage or configuration error.\n";
@@ -34,6 +49,69 @@ static const char run_usage[] =
 static long peak_rss_kb(void) {
   struct rusage ru;
   return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
+}
+
+struct run_options {
+  int no_export;
+  int no_progress;
+  double progress_every; /* seconds; < 0: the default */
+};
+
+/* Options come before the source names (a source id never starts with
+ * '-'). GW_EXIT_OK, or GW_EXIT_USAGE with the reason printed. */
+static int parse_run_options(int argc, char **argv, struct run_options *o,
+                             int *argi) {
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i], *value = NULL;
+    int64_t seconds;
+    if (strcmp(a, "--no-export") == 0) {
+      o->no_export = 1;
+      continue;
+    }
+    if (strcmp(a, "--no-progress") == 0) {
+      o->no_progress = 1;
+      continue;
+    }
+    if (strcmp(a, "--progress-every") == 0 && i + 1 < argc)
+      value = argv[++i];
+    else if (strncmp(a, "--progress-every=", 17) == 0)
+      value = a + 17;
+    if (!value) {
+      fprintf(stderr,
+              "gateway: run: unknown option %s (see `gateway run --help`)\n",
+              a);
+      return GW_EXIT_USAGE;
+    }
+    if (text_parse_int64(value, &seconds) != 0 || seconds < 0 ||
+        seconds > 86400) {
+      fprintf(stderr,
+              "gateway: run: --progress-every expects whole seconds from 0 "
+              "to 86400, got '%s'\n",
+              value);
+      return GW_EXIT_USAGE;
+    }
+    o->progress_every = (double)seconds;
+  }
+  *argi = i;
+  return GW_EXIT_OK;
+}
+
+/* Progress on stderr (DESIGN 12). When stdout shows the table on the same
+ * terminal, a finished source's line is erased so its table row takes the
+ * place; otherwise the line stays with the outcome. */
+static struct gw_progress *progress_for_run(const struct gw_cli *cli,
+                                            const struct run_options *o) {
+  struct gw_progress_options po = {0};
+  po.mode = o->no_progress ? GW_PROGRESS_OFF
+                           : progress_mode_for(STDERR_FILENO, getenv("TERM"));
+  po.out = stderr;
+  po.min_interval_s = po.mode == GW_PROGRESS_LINES ? o->progress_every : -1.0;
+  po.min_level = diag_level();
+  po.clear_on_finish =
+      !cli->json && progress_same_terminal(STDOUT_FILENO, STDERR_FILENO);
+  po.columns = progress_terminal_columns(STDERR_FILENO);
+  return progress_new(&po);
 }
 
 static const char *outcome_name(gw_result r) {
@@ -156,19 +234,20 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   struct gw_app app = {.json_output = cli->json};
   const struct gw_source_config **chosen = NULL;
   struct gw_run_summary summary;
+  struct run_options options = {.progress_every = -1.0};
+  struct gw_progress *progress = NULL;
+  struct gw_run_observer observer;
   json_t *runs = json_array(), *feeds = json_array();
   size_t count = 0, i;
-  int no_export = 0, failures = 0, changed = 0, rc = GW_EXIT_USAGE, argi = 1;
+  int failures = 0, changed = 0, rc = GW_EXIT_USAGE, argi = 1;
   double t0 = clock_monotonic();
   if (cli_wants_help(argc, argv)) {
     fputs(run_usage, stdout);
     rc = GW_EXIT_OK;
     goto out;
   }
-  if (argi < argc && strcmp(argv[argi], "--no-export") == 0) {
-    no_export = 1;
-    argi++;
-  }
+  if (parse_run_options(argc, argv, &options, &argi) != GW_EXIT_OK)
+    goto out;
   if (!runs || !feeds ||
       app_open(&app, cli->config_path,
                GW_APP_CATALOGUE | GW_APP_STORE | GW_APP_XLOG |
@@ -185,10 +264,20 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   if (count == 0)
     diag(GW_LOG_WARN, "no sources configured in %s",
          app.cfg->path ? app.cfg->path : "the built-in defaults");
-  if (!cli->json)
+  progress = progress_for_run(cli, &options);
+  if (!progress) {
+    fprintf(stderr, "gateway: out of memory\n");
+    rc = GW_EXIT_FAILED;
+    goto out;
+  }
+  observer = progress_observer(progress);
+  if (!cli->json) {
     print_table_header();
+    /* Before the first progress line when both share a terminal. */
+    fflush(stdout);
+  }
   for (i = 0; i < count; i++) {
-    if (run_source(&app, chosen[i], &summary) != GW_OK)
+    if (run_source_observed(&app, chosen[i], &observer, &summary) != GW_OK)
       failures++;
     else if (summary.store.inserted + summary.store.revised > 0)
       changed = 1;
@@ -198,7 +287,7 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
       fflush(stdout);
     }
   }
-  if (!no_export)
+  if (!options.no_export)
     failures += feeds_publish(&app, changed, feeds);
   if (cli->json) {
     json_t *doc =
@@ -216,6 +305,7 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   }
   rc = failures ? GW_EXIT_FAILED : GW_EXIT_OK;
 out:
+  progress_free(progress);
   gw_free(chosen);
   json_decref(runs);
   json_decref(feeds);
