@@ -54,7 +54,8 @@ it_start_server() {
   printf -v "BASE_$name" 'https://127.0.0.1:%s' "$(cat "$WORK/$name.port")"
 }
 
-# it_write_config SOURCES_JSON [EXPORTS_JSON]: writes $WORK/gateway.json
+# it_write_config SOURCES_JSON [EXPORTS_JSON]: writes $WORK/gateway.json;
+# $IT_CONFIG_EXTRA (e.g. '"daemon": {...}') adds top-level members.
 it_write_config() {
   local sources=$1
   local exports=${2:-'[{"format":"json","path":"feeds/indicators.json"},{"format":"xml","path":"feeds/indicators.xml"},{"format":"csv","path":"feeds/indicators.csv"}]'}
@@ -65,7 +66,8 @@ it_write_config() {
   "catalogue": "$GW_SOURCE_DIR/schemas/indicators.json",
   "tls": { "ca_file": "$WORK/certs/ca.crt", "min_version": "1.2" },
   "audit": { "path": "data/exchange.log",
-             "processing_activity_id": "https://register.example.nl/verwerkingen/indicatoren" },
+             "processing_activity_id": "https://register.example.nl/verwerkingen/indicatoren" },${IT_CONFIG_EXTRA:+
+  $IT_CONFIG_EXTRA,}
   "sources": $sources,
   "exports": $exports
 }

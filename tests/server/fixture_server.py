@@ -19,7 +19,9 @@ With --flaky REGEX:N:STATUS (repeatable), the first N requests whose path
 get STATUS with a JSON error body (429 and 503 also carry Retry-After: 1);
 later ones are served normally. Each rule counts on its own, across all
 paths it matches, so "TypedDataSet\?.*skip=200:2:500" fails exactly that
-page twice: a client that retries must get it on the third try.
+page twice: a client that retries must get it on the third try. STATUS
+"hang" makes those requests hang like /_fault/hang (a page that stalls
+mid-run).
 Responses carry a strong ETag and Last-Modified; If-None-Match (or, without
 it, If-Modified-Since) gives 304; Accept-Encoding: gzip gives a gzip body.
 
@@ -334,6 +336,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_json_error(401, "missing or wrong %s header" % missing)
         elif path.startswith("/_fault/"):
             self.fault(path[len("/_fault/"):], query)
+        elif flaky == HANG:
+            self.fault_hang("", query)
         elif flaky is not None:
             extra = [("Retry-After", "1")] if flaky in (429, 503) else []
             self.send_json_error(flaky, "flaky: failing on purpose", extra)
@@ -653,6 +657,9 @@ def detach_stdout():
     os.close(null)
 
 
+HANG = 0  # --flaky STATUS "hang": read the request, never answer
+
+
 def parse_flaky(spec):
     """REGEX:N:STATUS (split from the right: the regex may hold ':')."""
     parts = spec.rsplit(":", 2)
@@ -661,10 +668,10 @@ def parse_flaky(spec):
     try:
         regex = re.compile(parts[0])
         count = int(parts[1])
-        status = int(parts[2])
+        status = HANG if parts[2] == "hang" else int(parts[2])
     except (re.error, ValueError):
         return None
-    if count < 1 or not 100 <= status <= 599:
+    if count < 1 or not (status == HANG or 100 <= status <= 599):
         return None
     return (regex, count, status)
 
@@ -722,7 +729,8 @@ def main(argv):
         rule = parse_flaky(spec)
         if rule is None:
             sys.stderr.write("fixture_server: --flaky %r must look like "
-                             "'REGEX:N:STATUS' (N >= 1, STATUS 100..599, "
+                             "'REGEX:N:STATUS' (N >= 1, STATUS 100..599 "
+                             "or hang, "
                              "REGEX a Python regular expression)\n" % spec)
             return 2
         flaky.append(rule)
