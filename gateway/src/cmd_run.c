@@ -9,6 +9,7 @@
 #include "digest.h"
 #include "feeds.h"
 #include "progress.h"
+#include "plugin_audit.h"
 #include "run.h"
 #include "text.h"
 #include <stdio.h>
@@ -100,6 +101,11 @@ static int parse_run_options(int argc, char **argv, struct run_options *o,
 /* Progress on stderr (DESIGN 12). When stdout shows the table on the same
  * terminal, a finished source's line is erased so its table row takes the
  * place; otherwise the line stays with the outcome. */
+/* A diagnostic printed mid-run must not land on the live progress line. */
+static void erase_progress_line(void *progress) {
+  progress_interrupt(progress);
+}
+
 static struct gw_progress *progress_for_run(const struct gw_cli *cli,
                                             const struct run_options *o) {
   struct gw_progress_options po = {0};
@@ -168,44 +174,6 @@ static void print_feeds(json_t *feeds) {
   }
 }
 
-/* Auditors can tie every figure to the exact plugin binary that parsed it:
- * one plugin_load record per plugin a run uses, with the file's digest. */
-static int log_plugin_loads(struct gw_app *app,
-                            const struct gw_source_config **chosen,
-                            size_t count) {
-  size_t i, j;
-  for (i = 0; i < count; i++) {
-    const struct gw_loaded_plugin *p =
-        plugin_registry_find(app->plugins, chosen[i]->plugin);
-    char trace[33], span[17], err[1024];
-    json_t *rec;
-    int seen = 0;
-    for (j = 0; j < i; j++)
-      seen |= strcmp(chosen[j]->plugin, chosen[i]->plugin) == 0;
-    if (!p || seen)
-      continue;
-    random_hex(16, trace, sizeof trace);
-    random_hex(8, span, sizeof span);
-    rec = json_pack("{s:s, s:s, s:s, s:s, s:n, s:I, s:I, s:i, s:s, s:s, "
-                    "s:i, s:s, s:s, s:s}",
-                    "event", "plugin_load", "name", "plugin_load", "trace_id",
-                    trace, "span_id", span, "parent_span_id", "start_time",
-                    (json_int_t)clock_now_ms(), "end_time",
-                    (json_int_t)clock_now_ms(), "status_code", 1, "plugin",
-                    p->desc->name, "version", p->desc->version, "abi",
-                    (int)p->desc->abi_version, "path", p->path, "plugin_sha256",
-                    p->sha256, "outcome", "ok");
-    if (!rec || app_log_record(app, rec, err, sizeof err) != 0) {
-      fprintf(stderr, "gateway: exchange log: %s; no log, no exchange\n",
-              rec ? err : "out of memory");
-      json_decref(rec);
-      return -1;
-    }
-    json_decref(rec);
-  }
-  return 0;
-}
-
 static int select_sources(const struct gw_config *cfg, int argc, char **argv,
                           const struct gw_source_config **chosen,
                           size_t *count) {
@@ -257,7 +225,7 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   if (!chosen ||
       select_sources(app.cfg, argc - argi, argv + argi, chosen, &count) != 0)
     goto out;
-  if (log_plugin_loads(&app, chosen, count) != 0) {
+  if (plugin_audit_log_loads(&app, chosen, count) != 0) {
     rc = GW_EXIT_FAILED;
     goto out;
   }
@@ -265,6 +233,8 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
     diag(GW_LOG_WARN, "no sources configured in %s",
          app.cfg->path ? app.cfg->path : "the built-in defaults");
   progress = progress_for_run(cli, &options);
+  if (progress)
+    diag_set_tty_hook(erase_progress_line, progress);
   if (!progress) {
     fprintf(stderr, "gateway: out of memory\n");
     rc = GW_EXIT_FAILED;
@@ -305,6 +275,7 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   }
   rc = failures ? GW_EXIT_FAILED : GW_EXIT_OK;
 out:
+  diag_set_tty_hook(NULL, NULL);
   progress_free(progress);
   gw_free(chosen);
   json_decref(runs);

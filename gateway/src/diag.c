@@ -9,6 +9,16 @@ static gw_log_level min_level = GW_LOG_INFO;
 /* Lines from concurrent runs must not interleave mid-line. */
 static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void (*tty_hook)(void *ctx);
+static void *tty_hook_ctx;
+
+void diag_set_tty_hook(void (*before_write)(void *ctx), void *ctx) {
+  pthread_mutex_lock(&diag_lock);
+  tty_hook = before_write;
+  tty_hook_ctx = ctx;
+  pthread_mutex_unlock(&diag_lock);
+}
+
 static const char *level_name(gw_log_level level) {
   switch (level) {
   case GW_LOG_DEBUG:
@@ -41,6 +51,8 @@ void diag(gw_log_level level, const char *fmt, ...) {
   va_end(ap);
   pthread_mutex_lock(&diag_lock);
   if (isatty(STDERR_FILENO)) {
+    if (tty_hook)
+      tty_hook(tty_hook_ctx);
     if (level >= GW_LOG_WARN)
       fprintf(stderr, "gateway: %s: %s\n", level_name(level), msg);
     else

@@ -13,4 +13,8 @@ void diag_set_level(gw_log_level min_level);
 gw_log_level diag_level(void);
 void diag(gw_log_level level, const char *fmt, ...) GW_PRINTF_LIKE(2, 3);
 
+/* Called (under the diagnostics lock) before a message is written to a
+ * terminal, so a live progress line can make room; NULL removes it. */
+void diag_set_tty_hook(void (*before_write)(void *ctx), void *ctx);
+
 #endif

@@ -1200,3 +1200,42 @@ Test(config, retry_policy_rules) {
   cr_expect(strstr(err, ":10: sources[2].retry: expected an object"), "%s",
             err);
 }
+
+Test(config, daemon_section_defaults_and_values) {
+  struct gw_config *cfg = NULL;
+  cr_assert_eq(load_text("{}\n", 0, &cfg), 0, "%s", err);
+  cr_expect_eq(cfg->daemon.max_concurrent, 2);
+  cr_expect_eq(cfg->daemon.jitter_seconds, 30);
+  cr_expect_eq(cfg->daemon.catch_up, 1);
+  cr_expect_null(cfg->daemon.timezone);
+  cr_expect_null(cfg->daemon.metrics_listen);
+  config_free(cfg);
+  cfg = NULL;
+  cr_assert_eq(load_text("{\"daemon\": {\"max_concurrent\": 4, "
+                         "\"jitter_seconds\": 0, \"catch_up\": false, "
+                         "\"timezone\": \"UTC\", \"metrics_listen\": "
+                         "\"127.0.0.1:9464\"}}\n",
+                         0, &cfg),
+               0, "%s", err);
+  cr_expect_eq(cfg->daemon.max_concurrent, 4);
+  cr_expect_eq(cfg->daemon.jitter_seconds, 0);
+  cr_expect_eq(cfg->daemon.catch_up, 0);
+  cr_expect_str_eq(cfg->daemon.timezone, "UTC");
+  cr_expect_str_eq(cfg->daemon.metrics_listen, "127.0.0.1:9464");
+  config_free(cfg);
+}
+
+Test(config, daemon_section_rules) {
+  expect_failure("{\"daemon\": {\"max_concurrent\": 0}}\n",
+                 ":1: daemon.max_concurrent: expected a positive integer");
+  expect_failure("{\"daemon\": {\"jitter_seconds\": 7200}}\n",
+                 "daemon.jitter_seconds: expected an integer from 0 (off) "
+                 "to 3600 seconds, got 7200");
+  expect_failure("{\"daemon\": {\"timezone\": \"Europe/Diemen\"}}\n",
+                 "daemon.timezone: unknown time zone \"Europe/Diemen\"");
+  expect_failure("{\"daemon\": {\"metrics_listen\": \"0.0.0.0:9464\"}}\n",
+                 "daemon.metrics_listen: expected a loopback");
+  expect_failure("{\"daemon\": {\"catch_up\": 1}}\n",
+                 "daemon.catch_up: expected a boolean");
+  expect_failure("{\"daemon\": {\"jitter\": 5}}\n", "jitter_seconds");
+}
