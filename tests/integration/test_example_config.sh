@@ -13,7 +13,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/credentials/audit-signi
 chmod 600 "$T/credentials/audit-signing-key"
 export SWING_APIKEY=test-apikey-not-real
 
-sed -e "s#/run/credentials/indicator-gateway-run.service#$T/credentials#g" \
+sed -e "s#/run/credentials/indicator-gateway.service#$T/credentials#g" \
   -e "s#/usr/lib/gateway/plugins#$GW_PLUGIN_DIR#g" \
   -e "s#/usr/share/gateway/schemas#$GW_SOURCE_DIR/schemas#g" \
   -e "s#\"/etc/gateway/#\"$T/etc/gateway/#g" \
