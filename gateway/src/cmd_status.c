@@ -10,6 +10,7 @@
  * show something the JSON does not say.
  */
 #include "app.h"
+#include "clock.h"
 #include "commands.h"
 #include "schedule.h"
 #include "text.h"
@@ -94,7 +95,6 @@ static json_t *never_run(void) {
 static json_t *next_run_json(const struct gw_config *cfg,
                              const struct gw_source_config *src, time_t now) {
   char when[32];
-  struct tm tm;
   time_t next;
   int rc = schedule_next_run(cfg, src, now, &next);
   if (rc < 0)
@@ -104,8 +104,7 @@ static json_t *next_run_json(const struct gw_config *cfg,
             src->id, src->schedule);
   if (rc != 0)
     return json_null();
-  if (!gmtime_r(&next, &tm) ||
-      strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+  if (clock_format_rfc3339(next, when, sizeof when) != 0)
     return NULL;
   return json_string(when);
 }

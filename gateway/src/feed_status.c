@@ -29,56 +29,6 @@
 /* ---- time stamps ---------------------------------------------------------
  */
 
-static int take_digits(const char **p, int n, int *out) {
-  int v = 0;
-  for (; n > 0; n--, (*p)++) {
-    if (**p < '0' || **p > '9')
-      return -1;
-    v = v * 10 + (**p - '0');
-  }
-  *out = v;
-  return 0;
-}
-
-static int take_char(const char **p, char c) {
-  if (**p != c)
-    return -1;
-  (*p)++;
-  return 0;
-}
-
-/* RFC 3339 UTC as the gateway writes it ("2026-11-24T02:50:08.123Z"); the
- * fraction is dropped. 0 or -1. */
-static int parse_utc(const char *text, time_t *out) {
-  struct tm tm = {0};
-  const char *p = text;
-  time_t t;
-  if (take_digits(&p, 4, &tm.tm_year) != 0 || take_char(&p, '-') != 0 ||
-      take_digits(&p, 2, &tm.tm_mon) != 0 || take_char(&p, '-') != 0 ||
-      take_digits(&p, 2, &tm.tm_mday) != 0 || take_char(&p, 'T') != 0 ||
-      take_digits(&p, 2, &tm.tm_hour) != 0 || take_char(&p, ':') != 0 ||
-      take_digits(&p, 2, &tm.tm_min) != 0 || take_char(&p, ':') != 0 ||
-      take_digits(&p, 2, &tm.tm_sec) != 0)
-    return -1;
-  if (*p == '.') {
-    for (p++; *p >= '0' && *p <= '9'; p++)
-      ;
-    if (p[-1] == '.')
-      return -1;
-  }
-  if (strcmp(p, "Z") != 0 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
-      tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60)
-    return -1;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  t = timegm(&tm);
-  if (t == (time_t)-1)
-    return -1;
-  *out = t;
-  return 0;
-}
-
 /* The modification time in the form clock_now_rfc3339() writes. */
 static int mtime_text(const struct stat *st, char *out, size_t size) {
   struct tm tm;
@@ -154,7 +104,7 @@ static int feed_generated_at(const struct gw_export_config *e,
     found = json_generated_at(e->path, out, size);
   else if (e->options.format == GW_FORMAT_XML)
     found = xml_generated_at(e->path, out, size);
-  if (found == 0 && parse_utc(out, when) == 0)
+  if (found == 0 && clock_parse_rfc3339(out, when) == 0)
     return 0;
   *when = st->st_mtim.tv_sec;
   return mtime_text(st, out, size);
@@ -240,7 +190,7 @@ static json_t *status_document(struct gw_app *app,
   if (feed_generated_at(e, st, generated, sizeof generated, &generated_t) !=
           0 ||
       clock_now_rfc3339(checked, sizeof checked) != 0 ||
-      parse_utc(checked, &checked_t) != 0) {
+      clock_parse_rfc3339(checked, &checked_t) != 0) {
     text_copy(err, err_size, "cannot read the clock");
     return NULL;
   }
