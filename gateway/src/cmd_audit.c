@@ -1,51 +1,46 @@
 /*
- * cmd_audit.c - `gateway audit verify`: check the exchange log's chain.
+ * cmd_audit.c - `gateway audit SUBCOMMAND`: dispatch to the auditor's
+ * tools (audit_commands.h), one file each.
  */
-#include "app.h"
-#include "commands.h"
+#include "audit_commands.h"
 #include <stdio.h>
 #include <string.h>
 
 static const char audit_usage[] =
-    "Usage: gateway [--config FILE] audit verify [--log FILE]\n"
+    "Usage: gateway [--config FILE] [--json] audit SUBCOMMAND [ARGS...]\n"
     "\n"
-    "Verifies the exchange log (audit.path in the config, or --log FILE):\n"
-    "every line is a JSON record, sequence numbers have no gaps, and each\n"
-    "record carries the SHA-256 of the previous line, so a changed byte, a\n"
-    "removed or reordered record, or a torn last line is reported with the\n"
-    "line number. Exit status 0 when intact, 1 otherwise.\n";
+    "The auditor's tools for the exchange log (docs/audit.md):\n"
+    "  verify   check every hash, sequence number and signed checkpoint\n"
+    "  show     list records filtered by time, source, event, outcome, trace\n"
+    "  trace    the chain from fetch to feed behind one published figure\n"
+    "  key      the public verifier key of the checkpoint signing key\n"
+    "\n"
+    "`gateway audit SUBCOMMAND --help` describes each.\n";
+
+struct audit_subcommand {
+  const char *name;
+  int (*fn)(const struct gw_cli *, int, char **);
+};
+
+static const struct audit_subcommand subcommands[] = {
+    {"verify", audit_verify_main},
+    {"show", audit_show_main},
+    {"trace", audit_trace_main},
+    {"key", audit_key_main},
+    {NULL, NULL}};
 
 int cmd_audit(const struct gw_cli *cli, int argc, char **argv) {
-  struct gw_app app = {.json_output = cli->json};
-  const char *log = NULL;
-  char err[1024];
-  uint64_t records = 0;
-  int rc;
-  if (cli_wants_help(argc, argv) || argc < 2 ||
-      strcmp(argv[1], "verify") != 0) {
-    fputs(audit_usage,
-          argc < 2 || cli_wants_help(argc, argv) ? stdout : stderr);
-    return cli_wants_help(argc, argv) ? GW_EXIT_OK : GW_EXIT_USAGE;
+  if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "--help") == 0) {
+    fputs(audit_usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? GW_EXIT_USAGE : GW_EXIT_OK;
   }
-  if (argc == 4 && strcmp(argv[2], "--log") == 0) {
-    log = argv[3];
-  } else if (argc != 2) {
-    fputs(audit_usage, stderr);
-    return GW_EXIT_USAGE;
-  }
-  if (!log) {
-    if (app_open(&app, cli->config_path, 0) != 0)
-      return GW_EXIT_USAGE;
-    log = app.cfg->audit_path;
-  }
-  rc = xlog_verify_file(log, &records, err, sizeof err);
-  if (cli->json)
-    printf("{\"log\": \"%s\", \"records\": %llu, \"intact\": %s}\n", log,
-           (unsigned long long)records, rc == 0 ? "true" : "false");
-  if (rc == 0 && !cli->json)
-    printf("%s: intact, %llu records\n", log, (unsigned long long)records);
-  if (rc != 0)
-    fprintf(stderr, "gateway: audit verify: %s\n", err); /* err names log */
-  app_close(&app);
-  return rc == 0 ? GW_EXIT_OK : GW_EXIT_FAILED;
+  for (const struct audit_subcommand *c = subcommands; c->name; c++)
+    if (strcmp(argv[1], c->name) == 0)
+      return c->fn(cli, argc - 1, argv + 1);
+  fprintf(stderr,
+          "gateway: audit: unknown subcommand '%s' (verify, show, trace, "
+          "key; see `gateway audit --help`)\n",
+          argv[1]);
+  return GW_EXIT_USAGE;
 }

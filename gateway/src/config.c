@@ -38,6 +38,14 @@
 #define DAEMON_CONCURRENCY_DEFAULT 2
 #define DAEMON_JITTER_MAX 3600
 #define DAEMON_JITTER_DEFAULT 30
+#define AUDIT_CHECKPOINT_MAX 100000000
+#define AUDIT_CHECKPOINT_DEFAULT 1000
+#define AUDIT_CHECKPOINT_INTERVAL_DEFAULT 3600
+#define AUDIT_ROTATE_MAX ((json_int_t)1 << 40)
+#define AUDIT_ROTATE_DEFAULT ((json_int_t)256 * 1024 * 1024)
+#define SPOOL_RETENTION_MAX 36500
+#define SPOOL_RETENTION_DEFAULT 90
+#define AUDIT_ORIGIN_DEFAULT "indicator-gateway/exchange-log"
 #define INLINE_SECRET_ERROR                                                    \
   "secrets must not be written inline; use \"${ENV}\" or {\"file\": ...}"
 
@@ -131,6 +139,27 @@ static int get_positive(struct loader *L, const json_t *obj,
   }
   if (json_integer_value(v) <= 0 || json_integer_value(v) > max) {
     cfg_error(L->r, &at, "expected a positive integer up to %lld, got %lld",
+              (long long)max, (long long)json_integer_value(v));
+    return -1;
+  }
+  *out = json_integer_value(v);
+  return 1;
+}
+
+static int get_non_negative(struct loader *L, const json_t *obj,
+                            const struct cfg_path *parent, const char *name,
+                            json_int_t max, json_int_t *out) {
+  const json_t *v = json_object_get(obj, name);
+  struct cfg_path at;
+  if (!v)
+    return 0;
+  cfg_path_child(&at, parent, name);
+  if (!json_is_integer(v)) {
+    type_error(L, &at, "an integer (0 turns it off)", v);
+    return -1;
+  }
+  if (json_integer_value(v) < 0 || json_integer_value(v) > max) {
+    cfg_error(L->r, &at, "expected an integer from 0 (off) to %lld, got %lld",
               (long long)max, (long long)json_integer_value(v));
     return -1;
   }
@@ -516,16 +545,43 @@ static void load_tls(struct loader *L, const json_t *root,
 
 static void load_audit(struct loader *L, const json_t *root,
                        const struct cfg_path *root_at) {
-  static const char *const keys[] = {"path", "signing_key",
-                                     "processing_activity_id", NULL};
+  static const char *const keys[] = {"path",
+                                     "signing_key",
+                                     "processing_activity_id",
+                                     "origin",
+                                     "checkpoint_file",
+                                     "checkpoint_every",
+                                     "checkpoint_interval_s",
+                                     "rotate_bytes",
+                                     "rotate_daily",
+                                     "verify_keys",
+                                     NULL};
+  struct gw_audit_config *a = &L->cfg->audit;
   const json_t *obj;
   const json_t *key;
   struct cfg_path at;
+  json_int_t n;
   if (get_typed(L, root, root_at, "audit", JSON_OBJECT, "an object", &obj) != 1)
     return;
   cfg_path_child(&at, root_at, "audit");
   cfg_check_keys(L->r, obj, &at, keys);
   set_path(L, obj, &at, "path", &L->cfg->audit_path);
+  set_string(L, obj, &at, "origin", &a->origin);
+  set_path(L, obj, &at, "checkpoint_file", &a->checkpoint_file);
+  if (get_positive(L, obj, &at, "checkpoint_every", AUDIT_CHECKPOINT_MAX, &n) ==
+      1)
+    a->checkpoint_every = n;
+  if (get_positive(L, obj, &at, "checkpoint_interval_s", TIMEOUT_MS_MAX / 1000,
+                   &n) == 1)
+    a->checkpoint_interval_s = n;
+  if (get_non_negative(L, obj, &at, "rotate_bytes", AUDIT_ROTATE_MAX, &n) == 1)
+    a->rotate_bytes = n;
+  get_bool(L, obj, &at, "rotate_daily", &a->rotate_daily);
+  if (set_string_list(L, obj, &at, "verify_keys", NULL, "a key file path",
+                      &a->verify_keys) == 1)
+    for (size_t i = 0; a->verify_keys[i]; i++)
+      replace(L, &a->verify_keys[i],
+              cfg_resolve_path(L->cfg->dir, a->verify_keys[i]));
   if (set_string(L, obj, &at, "processing_activity_id",
                  &L->cfg->processing_activity_id) == 1 &&
       !uri_valid(L->cfg->processing_activity_id)) {
@@ -1052,6 +1108,23 @@ static void load_daemon_timezone(struct loader *L, const json_t *obj,
             quoted);
 }
 
+/* "spool": {"retention_days": 90}: payloads older than that (and no
+ * longer needed for a conditional GET) are pruned after runs. */
+static void load_spool(struct loader *L, const json_t *root,
+                       const struct cfg_path *root_at) {
+  static const char *const keys[] = {"retention_days", NULL};
+  const json_t *obj;
+  struct cfg_path at;
+  json_int_t n;
+  if (get_typed(L, root, root_at, "spool", JSON_OBJECT, "an object", &obj) != 1)
+    return;
+  cfg_path_child(&at, root_at, "spool");
+  cfg_check_keys(L->r, obj, &at, keys);
+  if (get_non_negative(L, obj, &at, "retention_days", SPOOL_RETENTION_MAX,
+                       &n) == 1)
+    L->cfg->spool_retention_days = n;
+}
+
 /* "daemon": {"max_concurrent": 2, "jitter_seconds": 30, "catch_up": true,
  * "timezone": "Europe/Amsterdam", "metrics_listen": "127.0.0.1:9464"} */
 static void load_daemon(struct loader *L, const json_t *root,
@@ -1116,11 +1189,26 @@ static void check_referenced_files(struct loader *L) {
   cfg_check_file(L->r, &at, cfg->targets, CFG_FILE_PLAIN);
 }
 
+/* The checkpoints sit next to the log by default, and every checkpoint
+ * names its log (C2SP: the origin line). */
+static int audit_checkpoint_default(struct gw_config *cfg) {
+  char path[4096];
+  if (!cfg->audit.origin &&
+      !(cfg->audit.origin = gw_strdup(AUDIT_ORIGIN_DEFAULT)))
+    return -1;
+  if (cfg->audit.checkpoint_file || !cfg->audit_path)
+    return 0;
+  if (text_format(path, sizeof path, "%s.checkpoints", cfg->audit_path) != 0)
+    return -1;
+  cfg->audit.checkpoint_file = gw_strdup(path);
+  return cfg->audit.checkpoint_file ? 0 : -1;
+}
+
 static void load_document(struct loader *L, int check_files) {
   static const char *const keys[] = {
       "$schema", "data_dir", "plugin_dir", "catalogue", "tls",
       "audit",   "sources",  "exports",    "serve",     "targets",
-      "privacy", "daemon",   NULL};
+      "privacy", "daemon",   "spool",      NULL};
   struct gw_config *cfg = L->cfg;
   const json_t *root = cfg->root;
   const char *ignored;
@@ -1145,12 +1233,15 @@ static void load_document(struct loader *L, int check_files) {
   set_path(L, root, &at, "targets", &cfg->targets);
   load_privacy(L, root, &at);
   load_daemon(L, root, &at);
+  load_spool(L, root, &at);
   if (!cfg->audit_path && cfg->data_dir &&
       !(cfg->audit_path = cfg_resolve_path(cfg->data_dir, AUDIT_FILE_NAME)))
     cfg_out_of_memory(L->r);
   if (!cfg->privacy_quarantine_dir && cfg->data_dir &&
       !(cfg->privacy_quarantine_dir =
             cfg_resolve_path(cfg->data_dir, QUARANTINE_DIR_NAME)))
+    cfg_out_of_memory(L->r);
+  if (!L->r->oom && audit_checkpoint_default(cfg) != 0)
     cfg_out_of_memory(L->r);
   if (check_files && !L->r->oom)
     check_referenced_files(L);
@@ -1198,6 +1289,10 @@ static int init_defaults(struct gw_config *cfg, const char *dir) {
   cfg->daemon.max_concurrent = DAEMON_CONCURRENCY_DEFAULT;
   cfg->daemon.jitter_seconds = DAEMON_JITTER_DEFAULT;
   cfg->daemon.catch_up = 1;
+  cfg->audit.checkpoint_every = AUDIT_CHECKPOINT_DEFAULT;
+  cfg->audit.checkpoint_interval_s = AUDIT_CHECKPOINT_INTERVAL_DEFAULT;
+  cfg->audit.rotate_bytes = AUDIT_ROTATE_DEFAULT;
+  cfg->spool_retention_days = SPOOL_RETENTION_DEFAULT;
   if (!cfg->dir || !cfg->data_dir || !cfg->plugin_dir || !cfg->catalogue ||
       !cfg->audit_path || !cfg->privacy_quarantine_dir || !cfg->secrets)
     return -1;
@@ -1309,7 +1404,8 @@ int config_default(struct gw_config **out, char *err, size_t err_size) {
   *out = NULL;
   if (!getcwd(cwd, sizeof cwd))
     text_copy(cwd, sizeof cwd, ".");
-  if (!cfg || init_defaults(cfg, cwd) != 0) {
+  if (!cfg || init_defaults(cfg, cwd) != 0 ||
+      audit_checkpoint_default(cfg) != 0) {
     text_copy(err, err_size, "out of memory building the default config");
     config_free(cfg);
     return -1;
@@ -1368,6 +1464,9 @@ void config_free(struct gw_config *cfg) {
   gw_free(cfg->serve_key_file);
   gw_free(cfg->privacy_quarantine_dir);
   gw_free(cfg->daemon.timezone);
+  gw_free(cfg->audit.origin);
+  gw_free(cfg->audit.checkpoint_file);
+  free_list(cfg->audit.verify_keys);
   gw_free(cfg->daemon.metrics_listen);
   json_decref(cfg->root);
   gw_free(cfg->text);

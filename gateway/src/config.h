@@ -67,6 +67,22 @@ struct gw_daemon_config {
                            or NULL: no endpoint */
 };
 
+/* The exchange log's checkpoints and segments (docs/audit.md). */
+struct gw_audit_config {
+  char *origin;                  /* first line of every checkpoint; default
+                                    "indicator-gateway/exchange-log" */
+  char *checkpoint_file;         /* signed checkpoints, one note after another,
+                                    to copy off the machine; default
+                                    <audit path>.checkpoints */
+  int64_t checkpoint_every;      /* records between checkpoints, default 1000 */
+  int64_t checkpoint_interval_s; /* or seconds, default 3600 */
+  int64_t rotate_bytes; /* start a new segment beyond this size, default
+                           268435456; 0: never by size */
+  int rotate_daily;     /* also start a new segment each UTC day */
+  char **verify_keys;   /* NULL-terminated paths of trusted verifier key
+                           files (old keys after a rotation), or NULL */
+};
+
 struct gw_config {
   char *path;     /* the file as given */
   char *dir;      /* its directory, for relative paths */
@@ -95,6 +111,10 @@ struct gw_config {
   char *privacy_quarantine_dir; /* refused payloads; <data_dir>/quarantine */
   /* Added by the daemon (additive), "daemon" object: */
   struct gw_daemon_config daemon;
+  /* Added for auditors (additive), more of the "audit" object: */
+  struct gw_audit_config audit;
+  /* "spool" object: how long fetched payloads are kept for replay. */
+  int64_t spool_retention_days; /* default 90; 0 keeps them forever */
 };
 
 /* Load and validate everything that does not need plugins. Returns 0, or

@@ -1239,3 +1239,44 @@ Test(config, daemon_section_rules) {
                  "daemon.catch_up: expected a boolean");
   expect_failure("{\"daemon\": {\"jitter\": 5}}\n", "jitter_seconds");
 }
+
+Test(config, audit_checkpoint_and_spool_keys) {
+  struct gw_config *cfg = NULL;
+  char expect[PATH_MAX + 64];
+  cr_assert_eq(load_text("{\"audit\": {\"path\": \"log/x.log\"}}\n", 0, &cfg),
+               0, "%s", err);
+  cr_expect_str_eq(cfg->audit.origin, "indicator-gateway/exchange-log");
+  snprintf(expect, sizeof expect, "%s/log/x.log.checkpoints", real_dir(tmpdir));
+  cr_expect_str_eq(cfg->audit.checkpoint_file, expect);
+  cr_expect_eq(cfg->audit.checkpoint_every, 1000);
+  cr_expect_eq(cfg->audit.checkpoint_interval_s, 3600);
+  cr_expect_eq(cfg->audit.rotate_bytes, 268435456);
+  cr_expect_eq(cfg->audit.rotate_daily, 0);
+  cr_expect_null(cfg->audit.verify_keys);
+  cr_expect_eq(cfg->spool_retention_days, 90);
+  config_free(cfg);
+  cfg = NULL;
+  cr_assert_eq(
+      load_text("{\"audit\": {\"origin\": \"diemen.nl/gateway\", "
+                "\"checkpoint_every\": 10, \"rotate_bytes\": 0, "
+                "\"rotate_daily\": true, \"verify_keys\": [\"old.vkey\"]}, "
+                "\"spool\": {\"retention_days\": 0}}\n",
+                0, &cfg),
+      0, "%s", err);
+  cr_expect_str_eq(cfg->audit.origin, "diemen.nl/gateway");
+  cr_expect_eq(cfg->audit.checkpoint_every, 10);
+  cr_expect_eq(cfg->audit.rotate_bytes, 0);
+  cr_expect_eq(cfg->audit.rotate_daily, 1);
+  snprintf(expect, sizeof expect, "%s/old.vkey", real_dir(tmpdir));
+  cr_assert_not_null(cfg->audit.verify_keys);
+  cr_expect_str_eq(cfg->audit.verify_keys[0], expect);
+  cr_expect_null(cfg->audit.verify_keys[1]);
+  cr_expect_eq(cfg->spool_retention_days, 0);
+  config_free(cfg);
+  expect_failure("{\"audit\": {\"rotate_bytes\": -1}}\n",
+                 "audit.rotate_bytes: expected an integer from 0 (off)");
+  expect_failure("{\"spool\": {\"retention_days\": \"90\"}}\n",
+                 "spool.retention_days: expected an integer");
+  expect_failure("{\"audit\": {\"checkpoint_every\": 0}}\n",
+                 "audit.checkpoint_every: expected a positive integer");
+}
