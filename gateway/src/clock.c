@@ -36,9 +36,8 @@ int clock_format_rfc3339(time_t t, char *out, size_t out_size) {
   return strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ? -1 : 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * algorithm): timegm() is not in POSIX and mktime() would read TZ. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+/* H. Hinnant's days_from_civil algorithm. */
+int64_t clock_days_from_civil(int64_t y, int m, int d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
   int64_t yoe = y - era * 400;
@@ -73,6 +72,7 @@ int clock_parse_rfc3339(const char *text, time_t *out) {
   if (strcmp(p, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
       mi > 59 || se > 60)
     return -1;
-  *out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se);
+  *out = (time_t)(clock_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+                  se);
   return 0;
 }

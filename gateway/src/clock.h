@@ -16,6 +16,9 @@ int clock_format_rfc3339(time_t t, char *out, size_t out_size);
 /* Parses what clock_now_rfc3339()/clock_format_rfc3339() write (UTC "Z",
  * optional fraction, which is dropped). 0 or -1. */
 int clock_parse_rfc3339(const char *text, time_t *out);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12): what
+ * timegm() does, which is not POSIX, without reading TZ like mktime(). */
+int64_t clock_days_from_civil(int64_t year, int month, int day);
 /* Monotonic seconds, for durations. */
 double clock_monotonic(void);
 

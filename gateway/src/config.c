@@ -125,46 +125,46 @@ static int get_bool(struct loader *L, const json_t *obj,
   return 1;
 }
 
-static int get_positive(struct loader *L, const json_t *obj,
-                        const struct cfg_path *parent, const char *name,
-                        json_int_t max, json_int_t *out) {
+/* An integer in [min, max]; what names the range in messages ("a positive
+ * integer", "an integer (0 turns it off)"). */
+static int get_integer_in(struct loader *L, const json_t *obj,
+                          const struct cfg_path *parent, const char *name,
+                          json_int_t min, json_int_t max, const char *what,
+                          json_int_t *out) {
   const json_t *v = json_object_get(obj, name);
   struct cfg_path at;
   if (!v)
     return 0;
   cfg_path_child(&at, parent, name);
   if (!json_is_integer(v)) {
-    type_error(L, &at, "a positive integer", v);
+    type_error(L, &at, what, v);
     return -1;
   }
-  if (json_integer_value(v) <= 0 || json_integer_value(v) > max) {
-    cfg_error(L->r, &at, "expected a positive integer up to %lld, got %lld",
-              (long long)max, (long long)json_integer_value(v));
+  if (json_integer_value(v) < min || json_integer_value(v) > max) {
+    if (min > 0)
+      cfg_error(L->r, &at, "expected a positive integer up to %lld, got %lld",
+                (long long)max, (long long)json_integer_value(v));
+    else
+      cfg_error(L->r, &at, "expected an integer from 0 (off) to %lld, got %lld",
+                (long long)max, (long long)json_integer_value(v));
     return -1;
   }
   *out = json_integer_value(v);
   return 1;
 }
 
+static int get_positive(struct loader *L, const json_t *obj,
+                        const struct cfg_path *parent, const char *name,
+                        json_int_t max, json_int_t *out) {
+  return get_integer_in(L, obj, parent, name, 1, max, "a positive integer",
+                        out);
+}
+
 static int get_non_negative(struct loader *L, const json_t *obj,
                             const struct cfg_path *parent, const char *name,
                             json_int_t max, json_int_t *out) {
-  const json_t *v = json_object_get(obj, name);
-  struct cfg_path at;
-  if (!v)
-    return 0;
-  cfg_path_child(&at, parent, name);
-  if (!json_is_integer(v)) {
-    type_error(L, &at, "an integer (0 turns it off)", v);
-    return -1;
-  }
-  if (json_integer_value(v) < 0 || json_integer_value(v) > max) {
-    cfg_error(L->r, &at, "expected an integer from 0 (off) to %lld, got %lld",
-              (long long)max, (long long)json_integer_value(v));
-    return -1;
-  }
-  *out = json_integer_value(v);
-  return 1;
+  return get_integer_in(L, obj, parent, name, 0, max,
+                        "an integer (0 turns it off)", out);
 }
 
 static int get_enum(struct loader *L, const json_t *obj,

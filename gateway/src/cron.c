@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "gw_alloc.h"
 #include "text.h"
 
@@ -305,15 +306,6 @@ int cron_matches_local(const struct gw_cron *c, const struct tm *local) {
 
 /* ---- civil calendar (proleptic Gregorian, no time zone) ------------------ */
 
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -485,8 +477,8 @@ static int search(const struct gw_cron *c, time_t after, time_t *next) {
   if (!localtime_r(&start, &local))
     return -1;
   /* a day early: zones that fall back across midnight repeat a date */
-  int64_t day = days_from_civil((int64_t)local.tm_year + 1900, local.tm_mon + 1,
-                                local.tm_mday) -
+  int64_t day = clock_days_from_civil((int64_t)local.tm_year + 1900,
+                                      local.tm_mon + 1, local.tm_mday) -
                 1;
   int have = 0;
   time_t best = 0;
