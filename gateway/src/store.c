@@ -47,6 +47,7 @@ struct gw_store_run {
   int in_batch;
   unsigned batch_rows;
   int failed; /* a staging error happened: refuse to commit */
+  int diffed; /* store_run_diff() used the joined table: abort only */
   uint64_t staged;
 };
 
@@ -648,6 +649,13 @@ int store_run_commit(struct gw_store_run *run, const char *commit_time,
         "a staging call of this run failed; the run was discarded", run->path);
     goto out;
   }
+  if (run->diffed) {
+    say(err, err_size, "commit",
+        "the run was compared with store_run_diff() (a dry run) and can "
+        "only be aborted",
+        run->path);
+    goto out;
+  }
   if (!commit_time || !*commit_time) {
     say(err, err_size, "commit", "no commit time given", NULL);
     goto out;
@@ -739,6 +747,41 @@ int store_get_validator(struct gw_store *store, const char *url, char *etag,
       copy_column(stmt, 2, payload_sha256, sha_size, "payload SHA-256", op, err,
                   err_size) != 0)
     goto out;
+  rc = 0;
+out:
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
+static const char VALIDATOR_SQL_PAYLOADS[] =
+    "SELECT DISTINCT payload_sha256 FROM http_validator"
+    " WHERE payload_sha256 IS NOT NULL AND payload_sha256 <> ''"
+    " ORDER BY payload_sha256";
+
+int store_validator_payloads(struct gw_store *store, store_sha_cb cb,
+                             void *user, char *err, size_t err_size) {
+  sqlite3_stmt *stmt = NULL;
+  const char *op = "validator payloads";
+  int step, rc = -1;
+  if (!store || !cb) {
+    say(err, err_size, op, "no store or callback given", NULL);
+    return -1;
+  }
+  if (prepare(store->db, VALIDATOR_SQL_PAYLOADS, 0, &stmt, op, store->path, err,
+              err_size) != 0)
+    goto out;
+  while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const unsigned char *sha = sqlite3_column_text(stmt, 0);
+    int stop = cb(sha ? (const char *)sha : "", user);
+    if (stop != 0) {
+      rc = stop;
+      goto out;
+    }
+  }
+  if (step != SQLITE_DONE) {
+    say_sqlite(err, err_size, op, store->db, store->path);
+    goto out;
+  }
   rc = 0;
 out:
   sqlite3_finalize(stmt);
@@ -1100,5 +1143,201 @@ int store_count(struct gw_store *store, const struct gw_query *query,
   rc = 0;
 out:
   sqlite3_finalize(stmt);
+  return rc;
+}
+
+/* ---- runs: dry run ------------------------------------------------------
+ * The statements below read main and write only the run's TEMP tables;
+ * they are kept next to their one caller rather than in store_schema.c
+ * because they are no part of the schema or the commit. */
+
+static const char DIFF_SQL_KEY_INDEX[] =
+    "CREATE INDEX temp.joined_key ON joined"
+    " (indicator, area, period, breakdown)";
+
+static const char DIFF_SQL_COUNTS[] =
+    "SELECT count(*), coalesce(sum(cur_id IS NULL), 0),"
+    " coalesce(sum(cur_id IS NOT NULL AND same = 0), 0),"
+    " coalesce(sum(same = 1), 0) FROM temp.joined";
+
+static const char DIFF_SQL_NOT_REPRODUCED[] =
+    "SELECT count(*) FROM main.observation AS o"
+    " WHERE o.source_id = ?1 AND o.valid_to IS NULL AND NOT EXISTS ("
+    "  SELECT 1 FROM temp.joined AS j WHERE j.indicator = o.indicator"
+    "  AND j.area = o.area AND j.period = o.period"
+    "  AND j.breakdown = o.breakdown)";
+
+/* Columns 0-14 the staged figure, 15-21 the current revision (NULL for a
+ * new key); fill_change_side() reads them by these positions. */
+static const char DIFF_SQL_CHANGES[] =
+    "SELECT j.indicator, j.area, j.area_level, j.period, j.breakdown,"
+    " j.value, j.status, j.ci_low, j.ci_high, j.unit, j.plugin, j.dataset,"
+    " j.source_code, j.payload_sha256, j.span_id,"
+    " o.id, o.revision, o.value, o.status, o.ci_low, o.ci_high, o.unit"
+    " FROM temp.joined AS j LEFT JOIN main.observation AS o"
+    "  ON o.id = j.cur_id"
+    " WHERE j.same = 0"
+    " ORDER BY j.indicator, j.area, j.period, j.breakdown LIMIT ?1";
+
+/* The key and provenance come from the staged side; `before` differs from
+ * `after` only in the published figure and the revision. */
+static int fill_change(sqlite3_stmt *stmt, const char *source_id,
+                       struct gw_observation *after,
+                       struct gw_observation *before, char *err,
+                       size_t err_size) {
+  const char *op = "diff";
+  memset(after, 0, sizeof *after);
+  after->component = GW_COMPONENT_VALUE;
+  if (copy_column(stmt, 0, after->indicator, sizeof after->indicator,
+                  "indicator", op, err, err_size) != 0 ||
+      copy_column(stmt, 1, after->area, sizeof after->area, "area", op, err,
+                  err_size) != 0 ||
+      copy_column(stmt, 3, after->period, sizeof after->period, "period", op,
+                  err, err_size) != 0 ||
+      copy_column(stmt, 4, after->breakdown, sizeof after->breakdown,
+                  "breakdown", op, err, err_size) != 0 ||
+      copy_column(stmt, 9, after->unit, sizeof after->unit, "unit", op, err,
+                  err_size) != 0 ||
+      copy_column(stmt, 10, after->plugin, sizeof after->plugin, "plugin", op,
+                  err, err_size) != 0 ||
+      copy_column(stmt, 11, after->dataset, sizeof after->dataset, "dataset",
+                  op, err, err_size) != 0 ||
+      copy_column(stmt, 12, after->source_code, sizeof after->source_code,
+                  "source_code", op, err, err_size) != 0 ||
+      copy_column(stmt, 13, after->payload_sha256, sizeof after->payload_sha256,
+                  "payload_sha256", op, err, err_size) != 0 ||
+      copy_column(stmt, 14, after->span_id, sizeof after->span_id, "span_id",
+                  op, err, err_size) != 0 ||
+      column_name_to_enum(stmt, 2, 0, after, err, err_size) != 0 ||
+      column_name_to_enum(stmt, 6, 1, after, err, err_size) != 0)
+    return -1;
+  (void)text_copy(after->source_id, sizeof after->source_id, source_id);
+  column_number(stmt, 5, &after->has_value, &after->value);
+  column_number(stmt, 7, &after->has_ci_low, &after->ci_low);
+  column_number(stmt, 8, &after->has_ci_high, &after->ci_high);
+  if (sqlite3_column_type(stmt, 15) == SQLITE_NULL)
+    return 0;
+  *before = *after;
+  before->revision = (long)sqlite3_column_int64(stmt, 16);
+  after->revision = before->revision + 1;
+  if (copy_column(stmt, 21, before->unit, sizeof before->unit, "unit", op, err,
+                  err_size) != 0 ||
+      column_name_to_enum(stmt, 18, 1, before, err, err_size) != 0)
+    return -1;
+  column_number(stmt, 17, &before->has_value, &before->value);
+  column_number(stmt, 19, &before->has_ci_low, &before->ci_low);
+  column_number(stmt, 20, &before->has_ci_high, &before->ci_high);
+  return 0;
+}
+
+static int list_changes(struct gw_store_run *run, size_t max_changes,
+                        store_change_cb cb, void *user, char *err,
+                        size_t err_size) {
+  sqlite3_stmt *stmt = NULL;
+  int step, rc = -1;
+  if (prepare(run->db, DIFF_SQL_CHANGES, 0, &stmt, "diff: changes", run->path,
+              err, err_size) != 0)
+    goto out;
+  if (sqlite3_bind_int64(stmt, 1,
+                         max_changes > (size_t)INT64_MAX
+                             ? INT64_MAX
+                             : (sqlite3_int64)max_changes) != SQLITE_OK) {
+    say_sqlite(err, err_size, "diff: changes", run->db, run->path);
+    goto out;
+  }
+  while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    struct gw_observation after, before;
+    struct gw_store_change change;
+    if (fill_change(stmt, run->source_id, &after, &before, err, err_size) != 0)
+      goto out;
+    change.after = &after;
+    change.before =
+        sqlite3_column_type(stmt, 15) == SQLITE_NULL ? NULL : &before;
+    if (cb(&change, user) != 0)
+      break;
+  }
+  if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    say_sqlite(err, err_size, "diff: changes", run->db, run->path);
+    goto out;
+  }
+  rc = 0;
+out:
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
+static int diff_counts(struct gw_store_run *run, struct gw_store_diff *d,
+                       char *err, size_t err_size) {
+  sqlite3_stmt *stmt = NULL;
+  int64_t missing = 0;
+  int rc = -1;
+  if (prepare(run->db, DIFF_SQL_COUNTS, 0, &stmt, "diff: count", run->path, err,
+              err_size) != 0)
+    goto out;
+  if (sqlite3_step(stmt) != SQLITE_ROW) {
+    say_sqlite(err, err_size, "diff: count", run->db, run->path);
+    goto out;
+  }
+  d->would_insert = column_count(stmt, 1);
+  d->would_revise = column_count(stmt, 2);
+  d->unchanged = column_count(stmt, 3);
+  sqlite3_finalize(stmt);
+  stmt = NULL;
+  if (prepare(run->db, DIFF_SQL_NOT_REPRODUCED, 0, &stmt, "diff: count",
+              run->path, err, err_size) != 0)
+    goto out;
+  if (sqlite3_bind_text(stmt, 1, run->source_id, -1, SQLITE_STATIC) !=
+          SQLITE_OK ||
+      sqlite3_step(stmt) != SQLITE_ROW) {
+    say_sqlite(err, err_size, "diff: count", run->db, run->path);
+    goto out;
+  }
+  missing = sqlite3_column_int64(stmt, 0);
+  d->not_reproduced = missing < 0 ? 0 : (uint64_t)missing;
+  rc = 0;
+out:
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
+/* One read transaction: the counts, the listing and the join all see the
+ * same snapshot of main even while other runs commit. */
+int store_run_diff(struct gw_store_run *run, size_t max_changes,
+                   store_change_cb cb, void *user, struct gw_store_diff *diff,
+                   char *err, size_t err_size) {
+  struct gw_store_diff local = {0, 0, 0, 0, 0};
+  int in_tx = 0, rc = -1;
+  if (!run || !diff) {
+    say(err, err_size, "diff", "no run or result given", NULL);
+    return -1;
+  }
+  if (run->failed || run->diffed) {
+    say(err, err_size, "diff",
+        run->failed ? "a staging call of this run failed"
+                    : "the run was compared already",
+        run->path);
+    goto out;
+  }
+  run->diffed = 1;
+  if (batch_close(run, err, err_size) != 0 ||
+      exec_sql(run->db, "BEGIN", "diff: begin", run->path, err, err_size) != 0)
+    goto out;
+  in_tx = 1;
+  if (run_step(run, STORE_SQL_JOIN, "", NULL, "diff: join", err, err_size) !=
+          0 ||
+      run_step(run, STORE_SQL_MARK_SAME, "", NULL, "diff: compare", err,
+               err_size) != 0 ||
+      exec_sql(run->db, DIFF_SQL_KEY_INDEX, "diff: index", run->path, err,
+               err_size) != 0 ||
+      diff_counts(run, &local, err, err_size) != 0 ||
+      (cb && max_changes > 0 &&
+       list_changes(run, max_changes, cb, user, err, err_size) != 0))
+    goto out;
+  local.staged = run->staged;
+  *diff = local;
+  rc = 0;
+out:
+  if (in_tx)
+    sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
 }

@@ -61,6 +61,37 @@ int store_run_commit(struct gw_store_run *run, const char *commit_time,
                      struct gw_run_counts *counts, char *err, size_t err_size);
 void store_run_abort(struct gw_store_run *run); /* frees the handle */
 
+/* ---- dry run (replay) ----------------------------------------------------
+ * store_run_diff() compares a staged run with the current store exactly as
+ * store_run_commit() would (same join of components, same comparison of
+ * value, status, bounds and unit) and writes nothing to the database: the
+ * comparison lives in the run's private TEMP tables inside a read
+ * transaction that is rolled back. Afterwards the run can only be aborted
+ * (store_run_commit() refuses it); the caller still calls
+ * store_run_abort().
+ *
+ * cb (may be NULL) gets the first max_changes keys that would change, in
+ * key order; `before` is the current revision (NULL for a new key) and
+ * `after` what the run staged, both valid only during the call. A non-zero
+ * return stops the listing (the counts are complete regardless). */
+struct gw_store_diff {
+  uint64_t staged;         /* component rows staged */
+  uint64_t would_insert;   /* keys the store does not have yet */
+  uint64_t would_revise;   /* keys whose current figure differs */
+  uint64_t unchanged;      /* keys identical to the current revision */
+  uint64_t not_reproduced; /* current keys of this source the run did not
+                              stage; a commit would keep them as they are */
+};
+struct gw_store_change {
+  const struct gw_observation *before; /* NULL: would be inserted */
+  const struct gw_observation *after;
+};
+typedef int (*store_change_cb)(const struct gw_store_change *change,
+                               void *user);
+int store_run_diff(struct gw_store_run *run, size_t max_changes,
+                   store_change_cb cb, void *user, struct gw_store_diff *diff,
+                   char *err, size_t err_size);
+
 /* ---- HTTP validators (conditional GET) ---------------------------------
  * Returns 0 and fills the buffers ("" when the server sent none), 1 when
  * the URL is unknown, -1 on error. */
@@ -68,6 +99,12 @@ int store_get_validator(struct gw_store *store, const char *url, char *etag,
                         size_t etag_size, char *last_modified, size_t lm_size,
                         char *payload_sha256, size_t sha_size, char *err,
                         size_t err_size);
+/* Every distinct payload SHA-256 a validator points at (the spool must
+ * keep those to answer a 304), in ascending order. A non-zero return of cb
+ * stops the listing and is returned. */
+typedef int (*store_sha_cb)(const char *payload_sha256, void *user);
+int store_validator_payloads(struct gw_store *store, store_sha_cb cb,
+                             void *user, char *err, size_t err_size);
 
 /* ---- run history (for status) ------------------------------------------
  * One record per run. outcome is "ok" for a successful run; any other

@@ -1285,3 +1285,209 @@ Test(store, schema_version_1_database_is_migrated) {
   cr_expect_eq(count(store, NULL), 2);
   store_close(store);
 }
+
+/* ---- dry run (replay) ------------------------------------------------------
+ */
+
+/* A fingerprint of everything the database holds for observations,
+ * validators and runs: a dry run must leave it exactly as it was. */
+static void db_fingerprint(char *buf, size_t size) {
+  raw_text("SELECT count(*) || ':' || coalesce(sum(length(indicator || area ||"
+           " period || coalesce(value, 'n') || status || coalesce(valid_to,"
+           " 'open') || run_id)), 0) || ':' || coalesce(group_concat(value ||"
+           " '@' || revision, ','), '') || ':' || (SELECT count(*) FROM"
+           " http_validator) || ':' || (SELECT count(*) FROM run)"
+           " FROM observation",
+           buf, size);
+}
+
+struct diff_seen {
+  char lines[16][160];
+  size_t n;
+  int stop_after; /* 0: never */
+};
+
+static int collect_change(const struct gw_store_change *c, void *user) {
+  struct diff_seen *s = user;
+  cr_assert_lt(s->n, sizeof s->lines / sizeof s->lines[0]);
+  if (c->before)
+    text_format(s->lines[s->n], sizeof s->lines[s->n],
+                "%s/%s/%s r%ld %g %s -> r%ld %g %s", c->after->indicator,
+                c->after->area, c->after->period, c->before->revision,
+                c->before->has_value ? c->before->value : -1.0,
+                status_name(c->before->status), c->after->revision,
+                c->after->has_value ? c->after->value : -1.0,
+                status_name(c->after->status));
+  else
+    text_format(s->lines[s->n], sizeof s->lines[s->n], "%s/%s/%s new %g %s",
+                c->after->indicator, c->after->area, c->after->period,
+                c->after->has_value ? c->after->value : -1.0,
+                status_name(c->after->status));
+  s->n++;
+  return s->stop_after && s->n == (size_t)s->stop_after ? 1 : 0;
+}
+
+static struct gw_store_diff diff(struct gw_store_run *run, size_t max,
+                                 struct diff_seen *seen) {
+  struct gw_store_diff d;
+  char err[GW_ERR_MAX] = "";
+  memset(&d, 0xff, sizeof d);
+  cr_assert_eq(store_run_diff(run, max, seen ? collect_change : NULL, seen, &d,
+                              err, sizeof err),
+               0, "diff: %s", err);
+  return d;
+}
+
+Test(store, dry_run_counts_like_a_commit_and_changes_nothing) {
+  struct gw_store *store = open_store();
+  struct gw_store_run *run = begin(store, "rivm", "run-1");
+  struct diff_seen seen = {.n = 0};
+  char before[512], after[512], err[GW_ERR_MAX] = "";
+  stage_value(run, "eenzaam", "GM0384", "2020", 48.5);
+  stage_value(run, "eenzaam", "GM0363", "2020", 51.0);
+  stage_value(run, "roker", "GM0384", "2020", 17.25);
+  stage_value(run, "roker", "GM0363", "2020", 20.0);
+  commit(run, "2024-03-01T10:05:00Z");
+  run = begin(store, "rivm", "run-2");
+  stage_value(run, "eenzaam", "GM0384", "2020", 49.0); /* revised */
+  commit(run, "2024-04-01T10:05:00Z");
+  db_fingerprint(before, sizeof before);
+
+  /* The replayed first run: one figure would go back, one is new, two are
+   * as stored, one stored key is not produced at all. */
+  run = begin(store, "rivm", "replay");
+  stage_value(run, "eenzaam", "GM0384", "2020", 48.5);
+  stage_value(run, "eenzaam", "GM0363", "2020", 51.0);
+  stage_value(run, "roker", "GM0384", "2020", 17.25);
+  struct gw_observation missing =
+      make_obs("roker", "GM0518", "2020", GW_COMPONENT_VALUE, 0, 0.0);
+  stage(run, &missing);
+  struct gw_store_diff d = diff(run, 10, &seen);
+  cr_expect_eq(d.staged, 4);
+  cr_expect_eq(d.would_insert, 1);
+  cr_expect_eq(d.would_revise, 1);
+  cr_expect_eq(d.unchanged, 2);
+  cr_expect_eq(d.not_reproduced, 1, "roker/GM0363 is not staged");
+  cr_assert_eq(seen.n, 2);
+  cr_expect_str_eq(seen.lines[0],
+                   "eenzaam/GM0384/2020 r2 49 final -> r3 48.5 final");
+  cr_expect_str_eq(seen.lines[1], "roker/GM0518/2020 new -1 missing");
+
+  /* A diffed run cannot be committed, only aborted. */
+  cr_expect_eq(store_run_diff(run, 10, NULL, NULL, &d, err, sizeof err), -1);
+  cr_expect_eq(
+      store_run_commit(run, "2024-05-01T00:00:00Z", NULL, err, sizeof err), -1);
+  cr_expect(strstr(err, "dry run"), "message: %s", err);
+  db_fingerprint(after, sizeof after);
+  cr_expect_str_eq(after, before);
+  cr_expect_eq(raw_scalar("SELECT count(*) FROM observation"
+                          " WHERE run_id = 'replay'"),
+               0);
+  store_close(store);
+}
+
+Test(store, dry_run_lists_at_most_n_changes_in_key_order) {
+  struct gw_store *store = open_store();
+  struct gw_store_run *run = begin(store, "rivm", "run-1");
+  struct diff_seen seen = {.n = 0};
+  stage_value(run, "b", "GM0002", "2020", 2.0);
+  stage_value(run, "a", "GM0001", "2020", 1.0);
+  stage_value(run, "c", "GM0003", "2020", 3.0);
+  struct gw_store_diff d = diff(run, 2, &seen);
+  cr_expect_eq(d.would_insert, 3, "the counts are complete");
+  cr_assert_eq(seen.n, 2);
+  cr_expect_str_eq(seen.lines[0], "a/GM0001/2020 new 1 final");
+  cr_expect_str_eq(seen.lines[1], "b/GM0002/2020 new 2 final");
+  store_run_abort(run);
+
+  /* The callback may stop the listing early; zero means no listing. */
+  run = begin(store, "rivm", "run-2");
+  stage_value(run, "a", "GM0001", "2020", 1.0);
+  stage_value(run, "b", "GM0002", "2020", 2.0);
+  memset(&seen, 0, sizeof seen);
+  seen.stop_after = 1;
+  d = diff(run, 10, &seen);
+  cr_expect_eq(seen.n, 1);
+  cr_expect_eq(d.would_insert, 2);
+  store_run_abort(run);
+  run = begin(store, "rivm", "run-3");
+  stage_value(run, "a", "GM0001", "2020", 1.0);
+  memset(&seen, 0, sizeof seen);
+  d = diff(run, 0, &seen);
+  cr_expect_eq(seen.n, 0);
+  cr_expect_eq(d.would_insert, 1);
+  store_run_abort(run);
+  cr_expect_eq(count(store, NULL), 0);
+  store_close(store);
+}
+
+Test(store, dry_run_compares_bounds_and_status_like_a_commit) {
+  struct gw_store *store = open_store();
+  struct gw_store_run *run = begin(store, "rivm", "run-1");
+  struct diff_seen seen = {.n = 0};
+  struct gw_observation v =
+      make_obs("eenzaam", "GM0384", "2020", GW_COMPONENT_VALUE, 1, 48.5);
+  struct gw_observation lo =
+      make_obs("eenzaam", "GM0384", "2020", GW_COMPONENT_CI_LOW, 1, 46.0);
+  stage(run, &v);
+  stage(run, &lo);
+  commit(run, "2024-03-01T10:05:00Z");
+  /* Same value, other bound: a revision, as a commit would make. */
+  run = begin(store, "rivm", "run-2");
+  lo.value = 45.0;
+  stage(run, &v);
+  stage(run, &lo);
+  struct gw_store_diff d = diff(run, 5, &seen);
+  cr_expect_eq(d.would_revise, 1);
+  cr_expect_eq(d.unchanged, 0);
+  store_run_abort(run);
+  /* Same everything: unchanged, and the commit agrees. */
+  run = begin(store, "rivm", "run-3");
+  lo.value = 46.0;
+  stage(run, &v);
+  stage(run, &lo);
+  memset(&seen, 0, sizeof seen);
+  d = diff(run, 5, &seen);
+  cr_expect_eq(d.unchanged, 1);
+  cr_expect_eq(seen.n, 0);
+  store_run_abort(run);
+  run = begin(store, "rivm", "run-4");
+  stage(run, &v);
+  stage(run, &lo);
+  expect_counts(commit(run, "2024-04-01T10:05:00Z"), 2, 0, 0, 1);
+  store_close(store);
+}
+
+static int collect_sha(const char *sha, void *user) {
+  struct diff_seen *s = user;
+  cr_assert_lt(s->n, sizeof s->lines / sizeof s->lines[0]);
+  text_copy(s->lines[s->n++], sizeof s->lines[0], sha);
+  return 0;
+}
+
+Test(store, validator_payloads_are_listed_once_in_order) {
+  struct gw_store *store = open_store();
+  struct gw_store_run *run = begin(store, "rivm", "r1");
+  struct diff_seen seen = {.n = 0};
+  char err[GW_ERR_MAX] = "";
+  cr_assert_eq(store_run_stage_validator(run, "https://a/1", "\"1\"", NULL,
+                                         "bb", err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(store_run_stage_validator(run, "https://a/2", "\"2\"", NULL,
+                                         "aa", err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(store_run_stage_validator(run, "https://a/3", "\"3\"", NULL,
+                                         "bb", err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(store_run_stage_validator(run, "https://a/4", "\"4\"", NULL,
+                                         NULL, err, sizeof err),
+               0, "%s", err);
+  commit(run, "2024-03-05T10:00:01Z");
+  cr_assert_eq(
+      store_validator_payloads(store, collect_sha, &seen, err, sizeof err), 0,
+      "%s", err);
+  cr_assert_eq(seen.n, 2);
+  cr_expect_str_eq(seen.lines[0], "aa");
+  cr_expect_str_eq(seen.lines[1], "bb");
+  store_close(store);
+}
