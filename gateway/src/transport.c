@@ -13,11 +13,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/objects.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +24,7 @@
 #include "spool.h"
 #include "stop_request.h"
 #include "text.h"
+#include "tls_identity.h"
 
 #define MAX_REDIRECTS 5
 #define ERROR_BODY_MAX 512
@@ -117,61 +114,22 @@ static int is_redirect(long status) {
 
 /* ---- peer certificate ------------------------------------------------ */
 
-static void record_subject(X509_NAME *name, struct gw_transport_result *res) {
-  BIO *bio = BIO_new(BIO_s_mem());
-  char *data = NULL;
-  long len;
-  if (!bio)
-    return;
-  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) < 0)
-    goto out;
-  len = BIO_get_mem_data(bio, &data);
-  if (len <= 0 || (size_t)len >= sizeof res->peer_subject)
-    goto out;
-  memcpy(res->peer_subject, data, (size_t)len);
-  res->peer_subject[len] = '\0';
-  make_one_line(res->peer_subject);
-out:
-  BIO_free(bio);
-}
-
-/* The OIN of a PKIoverheid certificate is its subject serialNumber. */
-static void record_oin(X509_NAME *name, struct gw_transport_result *res) {
-  int idx = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1);
-  X509_NAME_ENTRY *entry;
-  unsigned char *utf8 = NULL;
-  int len;
-  if (idx < 0)
-    return;
-  entry = X509_NAME_get_entry(name, idx);
-  if (!entry)
-    return;
-  len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
-  if (len > 0 && (size_t)len < sizeof res->peer_oin) {
-    memcpy(res->peer_oin, utf8, (size_t)len);
-    res->peer_oin[len] = '\0';
-    make_one_line(res->peer_oin);
-  }
-  OPENSSL_free(utf8);
-}
-
+/* The server's identity in the shape of the result (tls_identity.h is
+ * shared with the feed server, so both directions log it the same way). */
 static void record_peer(SSL *ssl, struct gw_transport_result *res) {
-  X509 *cert = SSL_get0_peer_certificate(ssl);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  X509_NAME *subject;
-  if (text_copy(res->tls_version, sizeof res->tls_version,
-                SSL_get_version(ssl)) != 0)
+  struct gw_tls_identity id;
+  tls_identity_from_ssl(ssl, &id);
+  if (text_copy(res->tls_version, sizeof res->tls_version, id.tls_version) != 0)
     res->tls_version[0] = '\0';
-  if (!cert)
+  if (!id.has_cert)
     return;
-  if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1 && md_len == 32)
-    text_hex(md, md_len, res->peer_cert_sha256);
-  subject = X509_get_subject_name(cert);
-  if (!subject)
-    return;
-  record_subject(subject, res);
-  record_oin(subject, res);
+  if (text_copy(res->peer_cert_sha256, sizeof res->peer_cert_sha256,
+                id.cert_sha256) != 0)
+    res->peer_cert_sha256[0] = '\0';
+  if (text_copy(res->peer_subject, sizeof res->peer_subject, id.subject) != 0)
+    res->peer_subject[0] = '\0';
+  if (text_copy(res->peer_oin, sizeof res->peer_oin, id.oin) != 0)
+    res->peer_oin[0] = '\0';
 }
 
 /* Only marks the hop as captured when a session was there: a proxy's
