@@ -46,6 +46,18 @@
 #define SPOOL_RETENTION_MAX 36500
 #define SPOOL_RETENTION_DEFAULT 90
 #define AUDIT_ORIGIN_DEFAULT "indicator-gateway/exchange-log"
+#define SERVE_RATE_DEFAULT 10
+#define SERVE_RATE_MAX 100000
+#define SERVE_BURST_DEFAULT 20
+#define SERVE_BURST_MAX 1000000
+#define SERVE_CONNECTIONS_DEFAULT 256
+#define SERVE_CONNECTIONS_MAX 65536
+#define SERVE_TIMEOUT_DEFAULT 30
+#define SERVE_TIMEOUT_MAX 3600
+#define SERVE_CACHE_SECONDS_DEFAULT 300
+#define SERVE_CACHE_SECONDS_MAX 86400
+#define SERVE_CACHE_BYTES_DEFAULT ((json_int_t)64 * 1024 * 1024)
+#define SERVE_CACHE_BYTES_MAX ((json_int_t)1 << 34)
 #define INLINE_SECRET_ERROR                                                    \
   "secrets must not be written inline; use \"${ENV}\" or {\"file\": ...}"
 
@@ -1029,9 +1041,78 @@ static void load_exports(struct loader *L, const json_t *root,
   }
 }
 
+/* "rate_limit": {"requests_per_second": 10, "burst": 20}, per client. */
+static void load_serve_rate(struct loader *L, const json_t *obj,
+                            const struct cfg_path *at) {
+  static const char *const keys[] = {"requests_per_second", "burst", NULL};
+  struct gw_serve_config *sv = &L->cfg->serve;
+  const json_t *rate;
+  struct cfg_path rate_at;
+  json_int_t n;
+  if (get_typed(L, obj, at, "rate_limit", JSON_OBJECT, "an object", &rate) != 1)
+    return;
+  cfg_path_child(&rate_at, at, "rate_limit");
+  cfg_check_keys(L->r, rate, &rate_at, keys);
+  if (get_non_negative(L, rate, &rate_at, "requests_per_second", SERVE_RATE_MAX,
+                       &n) == 1)
+    sv->rate_per_second = n;
+  if (get_positive(L, rate, &rate_at, "burst", SERVE_BURST_MAX, &n) == 1)
+    sv->rate_burst = n;
+}
+
+/* Client certificates are only worth matching when they were verified
+ * against a CA we chose: a subject or OIN can be copied into any
+ * self-signed certificate. */
+static void check_serve_auth(struct loader *L, const struct cfg_path *at) {
+  const struct gw_serve_config *sv = &L->cfg->serve;
+  struct cfg_path key_at;
+  if (sv->client_ca_file)
+    return;
+  if (sv->clients_file) {
+    cfg_path_child(&key_at, at, "clients");
+    cfg_error(L->r, &key_at,
+              "certificate clients need \"client_ca_file\" (the CA their "
+              "certificates must chain to)");
+  }
+  if (sv->require_client_cert) {
+    cfg_path_child(&key_at, at, "require_client_cert");
+    cfg_error(L->r, &key_at, "needs \"client_ca_file\"");
+  }
+}
+
+static void load_serve_limits(struct loader *L, const json_t *obj,
+                              const struct cfg_path *at) {
+  struct gw_serve_config *sv = &L->cfg->serve;
+  json_int_t n;
+  if (get_positive(L, obj, at, "max_connections", SERVE_CONNECTIONS_MAX, &n) ==
+      1)
+    sv->max_connections = n;
+  if (get_positive(L, obj, at, "timeout_seconds", SERVE_TIMEOUT_MAX, &n) == 1)
+    sv->timeout_seconds = n;
+  if (get_non_negative(L, obj, at, "cache_seconds", SERVE_CACHE_SECONDS_MAX,
+                       &n) == 1)
+    sv->cache_seconds = n;
+  if (get_non_negative(L, obj, at, "cache_max_bytes", SERVE_CACHE_BYTES_MAX,
+                       &n) == 1)
+    sv->cache_max_bytes = n;
+}
+
 static void load_serve(struct loader *L, const json_t *root,
                        const struct cfg_path *root_at) {
-  static const char *const keys[] = {"listen", "cert_file", "key_file", NULL};
+  static const char *const keys[] = {"listen",
+                                     "cert_file",
+                                     "key_file",
+                                     "client_ca_file",
+                                     "require_client_cert",
+                                     "clients",
+                                     "tokens_file",
+                                     "rate_limit",
+                                     "max_connections",
+                                     "timeout_seconds",
+                                     "cache_seconds",
+                                     "cache_max_bytes",
+                                     NULL};
+  struct gw_serve_config *sv = &L->cfg->serve;
   const json_t *obj;
   const char *key_file;
   struct cfg_path at, key_at;
@@ -1053,6 +1134,13 @@ static void load_serve(struct loader *L, const json_t *root,
     else
       set_path(L, obj, &at, "key_file", &L->cfg->serve_key_file);
   }
+  set_path(L, obj, &at, "client_ca_file", &sv->client_ca_file);
+  get_bool(L, obj, &at, "require_client_cert", &sv->require_client_cert);
+  set_path(L, obj, &at, "clients", &sv->clients_file);
+  set_path(L, obj, &at, "tokens_file", &sv->tokens_file);
+  load_serve_rate(L, obj, &at);
+  load_serve_limits(L, obj, &at);
+  check_serve_auth(L, &at);
 }
 
 /* "privacy": {"min_count": 5, "quarantine_dir": "..."}. min_count is a
@@ -1185,6 +1273,12 @@ static void check_referenced_files(struct loader *L) {
   cfg_check_file(L->r, &at, cfg->serve_cert_file, CFG_FILE_CERT);
   cfg_path_from_key(&at, "serve.key_file");
   cfg_check_file(L->r, &at, cfg->serve_key_file, CFG_FILE_KEY);
+  cfg_path_from_key(&at, "serve.client_ca_file");
+  cfg_check_file(L->r, &at, cfg->serve.client_ca_file, CFG_FILE_CA);
+  cfg_path_from_key(&at, "serve.clients");
+  cfg_check_file(L->r, &at, cfg->serve.clients_file, CFG_FILE_PLAIN);
+  cfg_path_from_key(&at, "serve.tokens_file");
+  cfg_check_file(L->r, &at, cfg->serve.tokens_file, CFG_FILE_PLAIN);
   cfg_path_from_key(&at, "targets");
   cfg_check_file(L->r, &at, cfg->targets, CFG_FILE_PLAIN);
 }
@@ -1293,6 +1387,12 @@ static int init_defaults(struct gw_config *cfg, const char *dir) {
   cfg->audit.checkpoint_interval_s = AUDIT_CHECKPOINT_INTERVAL_DEFAULT;
   cfg->audit.rotate_bytes = AUDIT_ROTATE_DEFAULT;
   cfg->spool_retention_days = SPOOL_RETENTION_DEFAULT;
+  cfg->serve.rate_per_second = SERVE_RATE_DEFAULT;
+  cfg->serve.rate_burst = SERVE_BURST_DEFAULT;
+  cfg->serve.max_connections = SERVE_CONNECTIONS_DEFAULT;
+  cfg->serve.timeout_seconds = SERVE_TIMEOUT_DEFAULT;
+  cfg->serve.cache_seconds = SERVE_CACHE_SECONDS_DEFAULT;
+  cfg->serve.cache_max_bytes = SERVE_CACHE_BYTES_DEFAULT;
   if (!cfg->dir || !cfg->data_dir || !cfg->plugin_dir || !cfg->catalogue ||
       !cfg->audit_path || !cfg->privacy_quarantine_dir || !cfg->secrets)
     return -1;
@@ -1462,6 +1562,9 @@ void config_free(struct gw_config *cfg) {
   gw_free(cfg->serve_listen);
   gw_free(cfg->serve_cert_file);
   gw_free(cfg->serve_key_file);
+  gw_free(cfg->serve.client_ca_file);
+  gw_free(cfg->serve.clients_file);
+  gw_free(cfg->serve.tokens_file);
   gw_free(cfg->privacy_quarantine_dir);
   gw_free(cfg->daemon.timezone);
   gw_free(cfg->audit.origin);

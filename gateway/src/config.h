@@ -83,6 +83,26 @@ struct gw_audit_config {
                            files (old keys after a rotation), or NULL */
 };
 
+/* The rest of the "serve" object (listen, cert_file and key_file are the
+ * flat serve_* fields below): how `gateway serve` authenticates clients,
+ * limits them and caches its answers (docs/api.md). */
+struct gw_serve_config {
+  char *client_ca_file;    /* client certificates must chain to this CA;
+                              NULL: no certificates are asked for */
+  int require_client_cert; /* refuse the handshake without a certificate
+                              (default false: the answer is a 401 body) */
+  char *clients_file;      /* allow-list of certificate clients (JSON), or
+                              NULL */
+  char *tokens_file;       /* bearer tokens, stored as SHA-256, or NULL */
+  int64_t rate_per_second; /* "rate_limit": per client, default 10; 0 off */
+  int64_t rate_burst;      /* bucket size, default 20 */
+  int64_t max_connections; /* open connections at once, default 256 */
+  int64_t timeout_seconds; /* idle/stalled connection, default 30 */
+  int64_t cache_seconds;   /* Cache-Control max-age, default 300; 0: no-cache */
+  int64_t cache_max_bytes; /* rendered answers kept in memory, default 64 MiB;
+                              0 turns the cache off */
+};
+
 struct gw_config {
   char *path;     /* the file as given */
   char *dir;      /* its directory, for relative paths */
@@ -115,6 +135,8 @@ struct gw_config {
   struct gw_audit_config audit;
   /* "spool" object: how long fetched payloads are kept for replay. */
   int64_t spool_retention_days; /* default 90; 0 keeps them forever */
+  /* Added by the feed server (additive), more of the "serve" object: */
+  struct gw_serve_config serve;
 };
 
 /* Load and validate everything that does not need plugins. Returns 0, or
