@@ -11,6 +11,7 @@
 #include "progress.h"
 #include "plugin_audit.h"
 #include "run.h"
+#include "spool_retention.h"
 #include "text.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,8 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   }
   if (!options.no_export)
     failures += feeds_publish(&app, changed, feeds);
+  /* Reported, never a failure of the runs (spool_retention.h). */
+  (void)spool_retention_prune(&app, NULL);
   if (cli->json) {
     json_t *doc =
         json_pack("{s:O, s:O, s:f, s:i, s:I}", "runs", runs, "feeds", feeds,

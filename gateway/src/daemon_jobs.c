@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "feeds.h"
 #include "gw_alloc.h"
+#include "spool_retention.h"
 #include "stop_request.h"
 #include <errno.h>
 #include <signal.h>
@@ -54,6 +55,9 @@ static void *job_main(void *arg) {
   run_source_observed(&d->app, src, NULL, &job->summary);
   metrics_run_finished(d->metrics, &job->summary, time(NULL));
   publish_feeds(job);
+  /* Reported, never a failure of the run (spool_retention.h). */
+  if (!stop_requested())
+    (void)spool_retention_prune(&d->app, NULL);
   notify_loop(job);
   return NULL;
 }
