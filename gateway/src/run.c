@@ -7,11 +7,13 @@
 #include "drop_folder.h"
 #include "gw_alloc.h"
 #include "normaliser.h"
+#include "replay_plan.h"
 #include "retry.h"
 #include "run_internal.h"
 #include "spool.h"
 #include "stop_request.h"
 #include "text.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +64,11 @@ static json_t *span_record(struct gw_run *run, const char *event,
 static int log_record(struct gw_run *run, json_t *record) {
   char err[1024];
   int rc;
+  if (run->replay) {
+    /* A replay exchanges nothing; its one "replay" record is replay.c's. */
+    json_decref(record);
+    return 0;
+  }
   if (!record) {
     run_fail(run,
              "%s: out of memory building an exchange-log record; no "
@@ -271,6 +278,14 @@ static int guard_payload(struct gw_run *run, const char *url, const char *path,
              run->src->id, url, err);
     return -1;
   }
+  if (run->replay) {
+    /* A replay changes nothing, the spool included: say it, move nothing. */
+    run_fail(run,
+             "%s: the privacy guard refuses the payload %s of %s now: it "
+             "holds person-level data (%s at %s); it was left in the spool",
+             run->src->id, sha, url, finding.kind, finding.path);
+    return -1;
+  }
   if (privacy_quarantine(path, run->app->cfg->privacy_quarantine_dir, sha,
                          moved, sizeof moved, err, sizeof err) != 0) {
     diag(GW_LOG_ERROR, "%s: %s", run->src->id, err);
@@ -363,6 +378,82 @@ static int fetch_with_retries(struct gw_run *run,
   }
 }
 
+/* A request the original run made and that failed: the plugin gets the
+ * same answer, so a 4xx it chose to skip is skipped again. */
+static gw_result replay_failed_fetch(struct gw_run *run,
+                                     const struct gw_replay_fetch *f,
+                                     const char *redacted) {
+  const char *why = f->error ? f->error : "no detail recorded";
+  run->last_http_status = f->http_status;
+  if (f->http_status >= 400 && f->http_status < 500) {
+    text_format(run->last_fetch_error, sizeof run->last_fetch_error,
+                "%s: fetching %s failed in the original run: %s", run->src->id,
+                redacted, why);
+    return GW_FAIL;
+  }
+  run_fail(run,
+           "%s: fetching %s failed in the original run (%s): it has no "
+           "payload to replay beyond this point",
+           run->src->id, redacted, why);
+  return GW_FAIL;
+}
+
+/* Replay mode (run.h): the answer comes from the spool, by the digest the
+ * original run logged for this URL, and is checked against it first. */
+static gw_result replay_fetch(struct gw_run *run,
+                              const struct gw_fetch_request *req,
+                              struct gw_payload **out) {
+  const struct gw_replay_plan *plan = run->replay->plan;
+  struct gw_replay_fetch *f;
+  char redacted[GW_PATH_MAX], path[GW_PATH_MAX], err[GW_ERR_MAX];
+  uint64_t bytes = 0;
+  redact(run, req->url, redacted, sizeof redacted);
+  f = replay_plan_take(run->replay->plan, redacted);
+  if (!f) {
+    run_fail(run,
+             "%s: the plugin asks for %s, which run %s did not fetch "
+             "(the plugin or the source's configuration has changed since); "
+             "replay never goes to the network",
+             run->src->id, redacted, plan->trace_id);
+    return GW_FAIL;
+  }
+  run->summary->pages++;
+  if (!f->ok)
+    return replay_failed_fetch(run, f, redacted);
+  run->last_http_status = f->http_status;
+  if (spool_path(run->spool_dir, f->sha256, path, sizeof path) != 0) {
+    run_fail(run, "%s: spool path too long", run->src->id);
+    return GW_FAIL;
+  }
+  errno = 0;
+  *out =
+      payload_open(run, path, req->url, f->sha256, f->span_id, f->not_modified);
+  if (!*out) {
+    if (errno == ENOENT)
+      run_fail(run,
+               "%s: payload %s of %s is no longer in the spool (pruned "
+               "after %lld days?)",
+               run->src->id, f->sha256, redacted,
+               (long long)run->app->cfg->spool_retention_days);
+    else
+      run_fail(run, "%s: cannot open spooled payload %s: %s", run->src->id,
+               path, errno ? strerror(errno) : "out of memory");
+    return GW_FAIL;
+  }
+  if (replay_verify_stream((*out)->file, f->sha256, &bytes, err, sizeof err) !=
+      0) {
+    run_fail(run, "%s: spooled payload of %s cannot be trusted: %s",
+             run->src->id, redacted, err);
+    return GW_FAIL;
+  }
+  if (f->not_modified)
+    run->summary->not_modified++;
+  run->summary->bytes += bytes;
+  if (guard_payload(run, req->url, path, f->sha256) != 0)
+    return GW_FAIL;
+  return GW_OK;
+}
+
 gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
                     struct gw_payload **out) {
   struct gw_transport_result *res = NULL;
@@ -382,6 +473,8 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
   }
   if (check_url(run, req->url) != 0)
     return GW_FAIL;
+  if (run->replay)
+    return replay_fetch(run, req, out);
   load_validators(run, req->url, req->size >= sizeof *req ? req->flags : 0, &v);
   res = gw_calloc(1, sizeof *res); /* large: keep it off the stack */
   if (!res) {
@@ -410,9 +503,12 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
              res->error[0] ? res->error : "unknown transport error", tries);
     goto out;
   }
-  if (res->not_modified)
+  if (res->not_modified) {
     run->summary->not_modified++;
-  else if (guard_payload(run, req->url, path, sha) != 0)
+    /* Retention counts from the last use, and a 304 is a use. */
+    if (spool_touch(run->spool_dir, sha, err, sizeof err) != 0)
+      diag(GW_LOG_WARN, "%s: %s", run->src->id, err);
+  } else if (guard_payload(run, req->url, path, sha) != 0)
     goto out;
   if (store_run_stage_validator(
           run->store_run, req->url, res->not_modified ? v.etag : res->etag,
@@ -552,7 +648,10 @@ static int setup(struct gw_run *run) {
     run_fail(run, "%s", err);
     return -1;
   }
-  if (random_hex(16, run->trace_id, sizeof run->trace_id) != 0 ||
+  if ((run->replay
+           ? text_copy(run->trace_id, sizeof run->trace_id,
+                       run->replay->trace_id)
+           : random_hex(16, run->trace_id, sizeof run->trace_id)) != 0 ||
       random_hex(8, run->span_id, sizeof run->span_id) != 0 ||
       text_format(run->spool_dir, sizeof run->spool_dir, "%s/spool",
                   app->cfg->data_dir) != 0 ||
@@ -577,7 +676,9 @@ static int setup(struct gw_run *run) {
   tls.expected_oin = src->expected_oin;
   limits = src->limits;
   limits.proxy = src->proxy;
-  if (transport_new(&tls, &limits, &run->transport, err, sizeof err) != 0 ||
+  /* A replay has no transport at all: it cannot reach the network. */
+  if ((!run->replay &&
+       transport_new(&tls, &limits, &run->transport, err, sizeof err) != 0) ||
       store_run_begin(app->store, src->id, run->trace_id, &run->store_run, err,
                       sizeof err) != 0) {
     run_fail(run, "%s: %s", src->id, err);
@@ -605,9 +706,25 @@ static gw_result call_plugin(struct gw_run *run) {
   return r;
 }
 
+/* Replay mode: compare, never commit. */
+static void finish_replay(struct gw_run *run, gw_result outcome) {
+  struct gw_replay_request *r = run->replay;
+  char err[GW_ERR_MAX];
+  if (outcome == GW_OK && !run->fatal &&
+      store_run_diff(run->store_run, r->max_changes, r->on_change, r->user,
+                     &r->diff, err, sizeof err) != 0)
+    run_fail(run, "%s: %s", run->src->id, err);
+  store_run_abort(run->store_run);
+  run->store_run = NULL;
+}
+
 static void finish(struct gw_run *run, gw_result outcome, int64_t start) {
   char now[GW_TIME_MAX], err[GW_ERR_MAX];
   int64_t store_start = clock_now_ms();
+  if (run->replay) {
+    finish_replay(run, outcome);
+    return;
+  }
   log_parse(run, start, outcome);
   if (outcome == GW_OK && !run->fatal) {
     clock_now_rfc3339(now, sizeof now);
@@ -651,10 +768,10 @@ gw_result run_source(struct gw_app *app, const struct gw_source_config *src,
   return run_source_observed(app, src, NULL, summary);
 }
 
-gw_result run_source_observed(struct gw_app *app,
-                              const struct gw_source_config *src,
-                              const struct gw_run_observer *observer,
-                              struct gw_run_summary *summary) {
+static gw_result run_any(struct gw_app *app, const struct gw_source_config *src,
+                         const struct gw_run_observer *observer,
+                         struct gw_replay_request *replay,
+                         struct gw_run_summary *summary) {
   struct gw_run run;
   char started[GW_TIME_MAX];
   double t0 = clock_monotonic();
@@ -666,6 +783,7 @@ gw_result run_source_observed(struct gw_app *app,
   run.src = src;
   run.summary = summary;
   run.observer = observer;
+  run.replay = replay;
   run.started = t0;
   text_copy(summary->source_id, sizeof summary->source_id, src->id);
   clock_now_rfc3339(started, sizeof started);
@@ -681,10 +799,25 @@ gw_result run_source_observed(struct gw_app *app,
   }
   summary->outcome = outcome;
   summary->seconds = clock_monotonic() - t0;
-  record_history(&run, started);
+  if (!replay) /* the run history is the store's: a replay leaves it */
+    record_history(&run, started);
   notify_progress(&run, 1);
   payload_free_all(&run);
   transport_free(run.transport);
   plugin_config_free(run.plugin_config);
   return outcome;
+}
+
+gw_result run_source_observed(struct gw_app *app,
+                              const struct gw_source_config *src,
+                              const struct gw_run_observer *observer,
+                              struct gw_run_summary *summary) {
+  return run_any(app, src, observer, NULL, summary);
+}
+
+gw_result run_source_replay(struct gw_app *app,
+                            const struct gw_source_config *src,
+                            struct gw_replay_request *replay,
+                            struct gw_run_summary *summary) {
+  return run_any(app, src, NULL, replay, summary);
 }

@@ -54,6 +54,30 @@ gw_result run_source_observed(struct gw_app *app,
                               const struct gw_run_observer *observer,
                               struct gw_run_summary *summary);
 
+/* ---- replay mode (replay.h) ---------------------------------------------
+ * The source's plugin runs as in run_source(), but every fetch is answered
+ * from the spool with the payload the original run got for that URL (its
+ * SHA-256 checked first), and a URL the original run did not fetch fails
+ * the replay: nothing goes to the network. The privacy guard still scans
+ * each payload (a finding fails the replay; the payload stays where it
+ * is). Instead of a commit the staged rows are compared with the store
+ * (store_run_diff) and discarded. No span records, no run history: the
+ * caller writes the one "replay" record under replay->trace_id, which
+ * also becomes summary->run_id. */
+struct gw_replay_plan;
+struct gw_replay_request {
+  char trace_id[33];           /* the replay's own trace id */
+  struct gw_replay_plan *plan; /* what the original run fetched */
+  size_t max_changes;          /* changes passed to on_change */
+  store_change_cb on_change;   /* may be NULL */
+  void *user;
+  struct gw_store_diff diff; /* filled when the replay succeeded */
+};
+gw_result run_source_replay(struct gw_app *app,
+                            const struct gw_source_config *src,
+                            struct gw_replay_request *replay,
+                            struct gw_run_summary *summary);
+
 /* The host function table given to every plugin. */
 const struct gw_host_api *host_api(void);
 

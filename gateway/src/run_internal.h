@@ -53,6 +53,7 @@ struct gw_run {
   const struct gw_run_observer *observer; /* may be NULL */
   double started;                         /* clock_monotonic() at start */
   uint64_t rows_at_last_progress;
+  struct gw_replay_request *replay; /* NULL: a real run (see run.h) */
 };
 
 /* Records the first fatal error of the run (later ones are logged only). */
