@@ -2,21 +2,18 @@
  * replay_plan.c - reading a past run back from the exchange log (see
  * replay_plan.h).
  *
- * Segments: a rotated log keeps its older records in <path>.000001,
- * <path>.000002, ... and appends to <path>; they are read in that order.
- * Most lines belong to other runs, so a line is only parsed when its text
+ * The log is read with xlog_reader.h, all segments oldest first. Most
+ * lines belong to other runs, so a line is only parsed when its text
  * mentions the trace id or a plugin_load.
  */
 #include "replay_plan.h"
 #include "gw_alloc.h"
 #include "text.h"
-#include <dirent.h>
-#include <errno.h>
+#include "xlog_reader.h"
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LINE_MAX_BYTES ((size_t)1 << 20) /* as the log writer's own limit */
 #define VERIFY_CHUNK 65536
 
 struct plugin_seen {
@@ -188,21 +185,21 @@ static int take_record(struct reader *r, const json_t *rec) {
   return 0;
 }
 
-/* ---- reading the log --------------------------------------------------------
- */
+/* ---- reading the log -------------------------------------------------- */
 
-static int take_line(struct reader *r, char *line, size_t len) {
+static int take_line(struct reader *r, const struct gw_xlog_line *line) {
   const char *trace = r->plan->trace_id;
   json_t *rec;
   const char *event, *rec_trace;
   int rc = 0;
-  if (len > 0 && line[len - 1] == '\n')
-    line[--len] = '\0';
-  if (len == 0)
+  if (line->kind != XLOG_LINE_RECORD) {
+    r->plan->lines_skipped++; /* torn or over-long: no record to read */
     return 0;
-  if (!strstr(line, trace) && (r->found || !strstr(line, "\"plugin_load\"")))
+  }
+  if (!strstr(line->text, trace) &&
+      (r->found || !strstr(line->text, "\"plugin_load\"")))
     return 0;
-  rec = len <= LINE_MAX_BYTES ? json_loadb(line, len, 0, NULL) : NULL;
+  rec = json_loadb(line->text, line->len, 0, NULL);
   if (!json_is_object(rec)) {
     r->plan->lines_skipped++;
     json_decref(rec);
@@ -218,121 +215,21 @@ static int take_line(struct reader *r, char *line, size_t len) {
   return rc;
 }
 
-static int read_file(struct reader *r, const char *path) {
-  FILE *f = fopen(path, "r");
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  int rc = -1;
-  if (!f) {
-    text_format(r->err, sizeof r->err, "cannot open the exchange log %s: %s",
-                path, strerror(errno));
-    goto out;
-  }
-  errno = 0;
-  while ((n = getline(&line, &cap, f)) >= 0) {
-    if (take_line(r, line, (size_t)n) != 0)
-      goto out;
-  }
-  if (ferror(f)) {
-    text_format(r->err, sizeof r->err, "cannot read the exchange log %s: %s",
-                path, strerror(errno ? errno : EIO));
-    goto out;
-  }
-  rc = 0;
-out:
-  free(line); /* getline's buffer comes from malloc */
-  if (f)
-    fclose(f);
-  return rc;
-}
-
-/* The number of a rotated segment name "<base>.NNNNNN", or 0. */
-static uint64_t segment_number(const char *name, const char *base) {
-  size_t len = strlen(base);
-  uint64_t n = 0;
-  const char *p;
-  if (strncmp(name, base, len) != 0 || name[len] != '.' || !name[len + 1])
-    return 0;
-  for (p = name + len + 1; *p; p++) {
-    if (*p < '0' || *p > '9' || n > UINT64_MAX / 10 - 1)
-      return 0;
-    n = n * 10 + (uint64_t)(*p - '0');
-  }
-  return n;
-}
-
-static int compare_numbers(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Rotated segments of log_path, ascending. A log that never rotated has
- * none; a missing directory is the caller's problem (the log is missing). */
-static int list_segments(const char *log_path, uint64_t **out, size_t *count,
-                         char *err, size_t err_size) {
-  char dir[4096];
-  const char *slash = strrchr(log_path, '/');
-  const char *base = slash ? slash + 1 : log_path;
-  uint64_t *numbers = NULL, *grown, n;
-  size_t used = 0, cap = 0;
-  struct dirent *e;
-  DIR *d;
-  int rc = -1;
-  *out = NULL;
-  *count = 0;
-  if (text_copy(dir, sizeof dir, slash ? log_path : ".") != 0) {
-    text_format(err, err_size, "exchange log path too long: %s", log_path);
-    return -1;
-  }
-  if (slash)
-    dir[slash == log_path ? 1 : (size_t)(slash - log_path)] = '\0';
-  d = opendir(dir);
-  if (!d)
-    return 0;
-  while ((e = readdir(d)) != NULL) {
-    if ((n = segment_number(e->d_name, base)) == 0)
-      continue;
-    if (used == cap) {
-      cap = cap ? cap * 2 : 16;
-      grown = gw_realloc(numbers, cap * sizeof *grown);
-      if (!grown) {
-        text_copy(err, err_size, "out of memory listing log segments");
-        goto out;
-      }
-      numbers = grown;
-    }
-    numbers[used++] = n;
-  }
-  qsort(numbers, used, sizeof *numbers, compare_numbers);
-  *out = numbers;
-  *count = used;
-  numbers = NULL;
-  rc = 0;
-out:
-  gw_free(numbers);
-  closedir(d);
-  return rc;
-}
-
 static int read_log(struct reader *r, const char *log_path) {
-  uint64_t *segments = NULL;
-  size_t count = 0, i;
-  char path[4096 + 32];
-  int rc = -1;
-  if (list_segments(log_path, &segments, &count, r->err, sizeof r->err) != 0)
+  struct gw_xlog_reader *xr = NULL;
+  struct gw_xlog_line line;
+  int step, rc = -1;
+  if (xlog_reader_open(log_path, &xr, r->err, sizeof r->err) != 0)
     goto out;
-  for (i = 0; i < count; i++) {
-    if (text_format(path, sizeof path, "%s.%06llu", log_path,
-                    (unsigned long long)segments[i]) != 0 ||
-        read_file(r, path) != 0)
+  while ((step = xlog_reader_next(xr, &line, r->err, sizeof r->err)) == 1) {
+    if (take_line(r, &line) != 0)
       goto out;
   }
-  if (read_file(r, log_path) != 0)
+  if (step < 0)
     goto out;
   rc = 0;
 out:
-  gw_free(segments);
+  xlog_reader_close(xr);
   return rc;
 }
 

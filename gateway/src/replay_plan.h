@@ -48,7 +48,7 @@ struct gw_replay_plan {
   struct gw_replay_fetch *fetches;
   size_t count, cap;
   size_t cursor;          /* where the next lookup starts */
-  uint64_t lines_skipped; /* log lines that are no JSON record */
+  uint64_t lines_skipped; /* torn, over-long or unparsable log lines */
 };
 
 /* 1 when text is a trace id as the gateway writes them (32 lower-case hex
@@ -56,9 +56,9 @@ struct gw_replay_plan {
 int replay_is_trace_id(const char *text);
 
 /* Reads the exchange log at log_path - its rotated segments
- * <log_path>.NNNNNN in order, then the file itself - streaming, for the
- * records of trace_id. 0 when found, 1 when the log has no record of that
- * trace, -1 on error (err). plan is initialised by the call. */
+ * <log_path>.NNNNNN in order, then the file itself (xlog_reader.h) -
+ * streaming, for the records of trace_id. 0 when found, 1 when the log has no
+ * record of that trace, -1 on error (err). plan is initialised by the call. */
 int replay_plan_load(const char *log_path, const char *trace_id,
                      struct gw_replay_plan *plan, char *err, size_t err_size);
 void replay_plan_free(struct gw_replay_plan *plan);
