@@ -308,14 +308,16 @@ static char simple_escape(char ch) {
 
 int xlog_span_string(struct gw_xlog_span v, char *out, size_t out_size) {
   struct out_buf o = {out, out_size, 0, 0};
-  struct cursor check = {v.p, v.p + v.len};
+  struct cursor check;
   const char *p, *end;
   if (!out || out_size == 0)
     return -1;
   out[0] = '\0';
+  if (!xlog_span_is_string(v))
+    return -1;
   /* Validated first, so decoding below can trust every escape. */
-  if (!xlog_span_is_string(v) || skip_string(&check) != 0 ||
-      check.p != check.end)
+  check = (struct cursor){v.p, v.p + v.len};
+  if (skip_string(&check) != 0 || check.p != check.end)
     return -1;
   p = v.p + 1;
   end = v.p + v.len - 1;
