@@ -1,4 +1,5 @@
 #include "app.h"
+#include "audit_keys.h"
 #include "diag.h"
 #include "fsutil.h"
 #include "gw_alloc.h"
@@ -43,9 +44,12 @@ static int open_store(struct gw_app *app) {
 }
 
 static int open_xlog(struct gw_app *app) {
+  struct gw_xlog_options opts;
   char err[1024];
   err[0] = '\0';
-  if (xlog_open(app->cfg->audit_path, &app->xlog, err, sizeof err) != 0) {
+  audit_xlog_options(app->cfg, &opts);
+  if (xlog_open_with(app->cfg->audit_path, &opts, &app->xlog, err,
+                     sizeof err) != 0) {
     fprintf(stderr, "gateway: %s\n", err);
     return -1;
   }

@@ -8,6 +8,7 @@
  * further than a minute ahead, so a wall-clock step (NTP, suspend) is
  * noticed within a minute.
  */
+#include "audit_keys.h"
 #include "clock.h"
 #include "config_check.h"
 #include "cron.h"
@@ -402,12 +403,15 @@ static void on_hup(struct gw_daemon *d) {
  * the old app keeps its log when that fails. 0 or -1. */
 static int take_over_xlog(struct gw_daemon *d, char *why, size_t why_size) {
   struct gw_app *next = &d->next_app;
+  struct gw_xlog_options opts;
   if (strcmp(next->cfg->audit_path, d->app.cfg->audit_path) == 0) {
     next->xlog = d->app.xlog;
     d->app.xlog = NULL;
     return 0;
   }
-  return xlog_open(next->cfg->audit_path, &next->xlog, why, why_size) == 0 &&
+  audit_xlog_options(next->cfg, &opts);
+  return xlog_open_with(next->cfg->audit_path, &opts, &next->xlog, why,
+                        why_size) == 0 &&
                  next->xlog
              ? 0
              : -1;

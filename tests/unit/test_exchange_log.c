@@ -1,8 +1,15 @@
 /*
- * test_exchange_log.c - the hash-chained exchange log (DESIGN 8).
+ * test_exchange_log.c - the hash-chained exchange log (DESIGN 8): the
+ * chain, checkpoints (Merkle root, signed notes, the checkpoint file),
+ * segments, the torn-tail policy, concurrency and failures. The verifier's
+ * own cases are in test_xlog_verify.c.
  */
+#include "audit_keys.h"
 #include "digest.h"
 #include "exchange_log.h"
+#include "merkle.h"
+#include "signed_note.h"
+#include "xlog_verify.h"
 #include "gw_alloc.h"
 #include "test_support.h"
 #include "text.h"
@@ -17,6 +24,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A fixed test key: 64 hex digits, as audit.signing_key holds it. */
+#define TEST_SEED                                                              \
+  "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
 
 static const char *tmp_dir;
 
@@ -35,6 +46,9 @@ static void remove_tmp(void) {
 }
 
 TestSuite(exchange_log, .init = make_tmp, .fini = remove_tmp);
+TestSuite(checkpoints, .init = make_tmp, .fini = remove_tmp);
+TestSuite(segments, .init = make_tmp, .fini = remove_tmp);
+TestSuite(seal, .init = make_tmp, .fini = remove_tmp);
 
 static json_t *fetch_record(int n) {
   json_t *r = json_pack("{s:s, s:s, s:i, s:s}", "event", "fetch", "source",
@@ -127,10 +141,13 @@ Test(exchange_log, new_log_in_missing_directory_chains_from_zero) {
   write_log(path, 5);
   cr_assert_eq(stat(path, &st), 0);
   cr_assert_eq(st.st_mode & 0777, 0640, "mode %o", st.st_mode & 0777);
-  cr_assert_eq(verify_ok(path), 5);
+  /* five records and the checkpoint written when the handle closed */
+  cr_assert_eq(verify_ok(path), 6);
 
   n = split_lines(path, &lines);
-  cr_assert_eq(n, 5);
+  cr_assert_eq(n, 6);
+  cr_assert(strstr(lines[5], "\"event\":\"checkpoint\",\"size\":5,") != NULL,
+            "%s", lines[5]);
   for (size_t i = 0; i < n; i++) {
     json_t *obj = json_loads(lines[i], 0, NULL);
     char expected_prev[GW_SHA256_HEX_SIZE];
@@ -155,18 +172,18 @@ Test(exchange_log, reopen_continues_seq_and_prev) {
   char **lines;
   size_t n;
   char hash[GW_SHA256_HEX_SIZE];
-  write_log(path, 3);
+  write_log(path, 3); /* seq 0-2 and a checkpoint, seq 3 */
   log = open_ok(path);
-  cr_assert_eq(xlog_next_seq(log), 3);
+  cr_assert_eq(xlog_next_seq(log), 4);
   append_n(log, 2);
-  cr_assert_eq(xlog_next_seq(log), 5);
+  cr_assert_eq(xlog_next_seq(log), 6);
   xlog_close(log);
-  cr_assert_eq(verify_ok(path), 5);
+  cr_assert_eq(verify_ok(path), 7);
 
   n = split_lines(path, &lines);
-  cr_assert_eq(n, 5);
-  cr_assert_eq(sha256_hex(lines[2], strlen(lines[2]), hash), 0);
-  cr_assert(strstr(lines[3], hash) != NULL, "line 4 does not chain to 3");
+  cr_assert_eq(n, 7);
+  cr_assert_eq(sha256_hex(lines[3], strlen(lines[3]), hash), 0);
+  cr_assert(strstr(lines[4], hash) != NULL, "line 5 does not chain to 4");
   free_lines(lines, n);
 }
 
@@ -184,10 +201,10 @@ Test(exchange_log, reopen_finds_last_line_longer_than_a_read_chunk) {
   cr_assert_eq(xlog_append(log, r, err, sizeof err), 0, "%s", err);
   xlog_close(log);
   log = open_ok(path);
-  cr_assert_eq(xlog_next_seq(log), 2);
+  cr_assert_eq(xlog_next_seq(log), 3);
   append_n(log, 1);
   xlog_close(log);
-  cr_assert_eq(verify_ok(path), 3);
+  cr_assert_eq(verify_ok(path), 5);
   json_decref(r);
   free(big);
 }
@@ -216,7 +233,8 @@ Test(exchange_log, seq_time_prev_come_first_and_caller_fields_kept) {
               "^\\{\"seq\":0,\"time\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T"
               "[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z\",\"prev\":\"0{64}"
               "\",\"event\":\"fetch\",\"zeta\":1,\"alpha\":\"line\\\\n"
-              "break\",\"url\":\"https://x.example/a\\?b=c\"\\}\n$",
+              "break\",\"url\":\"https://x.example/a\\?b=c\"\\}\n"
+              "\\{\"seq\":1,[^\n]*\"event\":\"checkpoint\"[^\n]*\\}\n$",
               REG_EXTENDED),
       0);
   cr_assert_eq(regexec(&re, text, 0, NULL, 0), 0, "unexpected line: %s", text);
@@ -254,11 +272,18 @@ Test(exchange_log, refuses_reserved_fields_and_non_objects) {
   cr_assert_eq(xlog_append(log, arr, err, sizeof err), -1);
   cr_assert(strstr(err, "JSON object") != NULL, "%s", err);
   cr_assert_eq(xlog_append(log, NULL, err, sizeof err), -1);
+  for (size_t i = 0; i < 2; i++) {
+    const char *own[] = {"checkpoint", "torn_tail"};
+    json_t *r = json_pack("{s:s}", "event", own[i]);
+    cr_assert_eq(xlog_append(log, r, err, sizeof err), -1);
+    cr_assert(strstr(err, "written by the log itself") != NULL, "%s", err);
+    json_decref(r);
+  }
   cr_assert_eq(xlog_next_seq(log), 0);
   append_n(log, 1);
   xlog_close(log);
   json_decref(arr);
-  cr_assert_eq(verify_ok(path), 1);
+  cr_assert_eq(verify_ok(path), 2);
 }
 
 Test(exchange_log, empty_file_starts_at_zero) {
@@ -269,6 +294,8 @@ Test(exchange_log, empty_file_starts_at_zero) {
   log = open_ok(path);
   cr_assert_eq(xlog_next_seq(log), 0);
   xlog_close(log);
+  /* a handle that appended nothing writes no checkpoint */
+  cr_assert_eq(verify_ok(path), 0);
 }
 
 /* ---- torn tail ---------------------------------------------------------- */
@@ -298,7 +325,7 @@ Test(exchange_log, torn_last_line_is_reported_and_blocks_appends) {
   r = fetch_record(1);
   cr_assert_eq(xlog_append(log, r, err, sizeof err), -1);
   cr_assert(strstr(err, "ends in an incomplete record") != NULL, "%s", err);
-  cr_assert(strstr(err, "gateway audit verify") != NULL, "%s", err);
+  cr_assert(strstr(err, "gateway audit verify --seal-torn") != NULL, "%s", err);
   cr_assert(strstr(err, "docs/exchange-log.md") != NULL, "%s", err);
   cr_assert(strstr(err, path) != NULL, "%s", err);
   xlog_close(log);
@@ -308,7 +335,7 @@ Test(exchange_log, torn_last_line_is_reported_and_blocks_appends) {
   cr_assert_eq(size_after, size_before + strlen("{\"seq\":2,\"ti"),
                "the torn line was changed");
   free(text);
-  verify_fails_with(path, "torn last record at line 3");
+  verify_fails_with(path, "torn last line 4 (12 bytes without a newline)");
 }
 
 Test(exchange_log, torn_only_line_is_reported) {
@@ -319,7 +346,7 @@ Test(exchange_log, torn_only_line_is_reported) {
   cr_assert_eq(xlog_open(path, &log, err, sizeof err), 0, "%s", err);
   cr_assert(strstr(err, "torn write at byte 0") != NULL, "%s", err);
   xlog_close(log);
-  verify_fails_with(path, "torn last record at line 1");
+  verify_fails_with(path, "torn last line 1 (8 bytes without a newline)");
 }
 
 Test(exchange_log, damaged_last_line_blocks_appends) {
@@ -337,7 +364,7 @@ Test(exchange_log, damaged_last_line_blocks_appends) {
   cr_assert(strstr(err, "damaged record") != NULL, "%s", err);
   xlog_close(log);
   json_decref(r);
-  verify_fails_with(path, "line 3 is not a JSON object");
+  verify_fails_with(path, "x.log:4 (expected seq 3) is not a JSON object");
 }
 
 /* ---- tampering ---------------------------------------------------------- */
@@ -354,8 +381,9 @@ Test(exchange_log, flipped_byte_in_middle_record_is_named) {
   pos[0] = 'C'; /* still valid JSON with the right seq and prev */
   write_lines(path, lines, n);
   free_lines(lines, n);
-  verify_fails_with(path, "prev mismatch at line 4");
-  verify_fails_with(path, "line 3 was changed");
+  verify_fails_with(path, "record seq 2 at ");
+  verify_fails_with(path, "x.log:3 was changed: its SHA-256 no longer matches"
+                          " the prev of seq 3");
 }
 
 Test(exchange_log, deleted_middle_line_is_found) {
@@ -368,7 +396,8 @@ Test(exchange_log, deleted_middle_line_is_found) {
   memmove(&lines[2], &lines[3], (n - 3) * sizeof *lines);
   write_lines(path, lines, n - 1);
   free_lines(lines, n - 1);
-  verify_fails_with(path, "expected 2, found 3 at line 3");
+  verify_fails_with(path, "record seq 2 was deleted: ");
+  verify_fails_with(path, "x.log:3 has seq 3 where 2 was expected (seq gap)");
 }
 
 Test(exchange_log, deleted_middle_line_with_renumbered_seq_is_found) {
@@ -377,7 +406,7 @@ Test(exchange_log, deleted_middle_line_with_renumbered_seq_is_found) {
   size_t n;
   write_log(path, 4);
   n = split_lines(path, &lines);
-  cr_assert_eq(n, 4);
+  cr_assert_eq(n, 5);
   /* A forger removes line 2 and renumbers line 3 to hide the gap. */
   char *seq = strstr(lines[2], "\"seq\":2");
   cr_assert_not_null(seq);
@@ -386,8 +415,9 @@ Test(exchange_log, deleted_middle_line_with_renumbered_seq_is_found) {
   lines[1] = lines[2];
   lines[2] = lines[3];
   write_lines(path, lines, 3);
+  free(lines[4]); /* lines[3] lives on as lines[2] */
   free_lines(lines, 3);
-  verify_fails_with(path, "prev mismatch at line 2");
+  verify_fails_with(path, "were removed and the rest renumbered");
 }
 
 Test(exchange_log, swapped_lines_are_found) {
@@ -402,7 +432,7 @@ Test(exchange_log, swapped_lines_are_found) {
   lines[3] = tmp;
   write_lines(path, lines, n);
   free_lines(lines, n);
-  verify_fails_with(path, "expected 2, found 3 at line 3");
+  verify_fails_with(path, "records seq 2 and 3 were swapped");
 }
 
 Test(exchange_log, non_json_line_is_named) {
@@ -415,7 +445,7 @@ Test(exchange_log, non_json_line_is_named) {
   lines[1] = strdup("not json at all");
   write_lines(path, lines, n);
   free_lines(lines, n);
-  verify_fails_with(path, "line 2 is not a JSON object");
+  verify_fails_with(path, "x.log:2 (expected seq 1) is not a JSON object");
 }
 
 Test(exchange_log, first_record_must_start_the_chain) {
@@ -430,7 +460,7 @@ Test(exchange_log, first_record_must_start_the_chain) {
   zeros[8] = '1';
   write_lines(path, lines, n);
   free_lines(lines, n);
-  verify_fails_with(path, "prev mismatch at line 1");
+  verify_fails_with(path, "prev is not 64 zeros");
 }
 
 Test(exchange_log, verify_of_missing_file_fails) {
@@ -469,7 +499,7 @@ Test(exchange_log, four_threads_append_without_gaps) {
   }
   cr_assert_eq(xlog_next_seq(log), THREADS * PER_THREAD);
   xlog_close(log);
-  cr_assert_eq(verify_ok(path), THREADS * PER_THREAD);
+  cr_assert_eq(verify_ok(path), THREADS * PER_THREAD + 1);
 }
 
 Test(exchange_log, two_handles_on_one_file_keep_one_chain) {
@@ -483,9 +513,10 @@ Test(exchange_log, two_handles_on_one_file_keep_one_chain) {
   }
   cr_assert_eq(xlog_next_seq(a), 13);
   cr_assert_eq(xlog_next_seq(b), 15);
+  /* a closes with a checkpoint over all 15; b then has nothing new */
   xlog_close(a);
   xlog_close(b);
-  cr_assert_eq(verify_ok(path), 15);
+  cr_assert_eq(verify_ok(path), 16);
 }
 
 /* ---- failures ----------------------------------------------------------- */
@@ -523,14 +554,14 @@ Test(exchange_log, short_write_is_rolled_back) {
   cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
   cr_assert_eq(xlog_append(log, r, err, sizeof err), -1);
   cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
-  cr_assert(strstr(err, "cannot write record 2") != NULL, "%s", err);
-  cr_assert_eq(xlog_next_seq(log), 2);
+  cr_assert(strstr(err, "cannot write record 3") != NULL, "%s", err);
+  cr_assert_eq(xlog_next_seq(log), 3);
   free(ts_read_file(path, &size_after));
   cr_assert_eq(size_after, size_before, "partial record left behind");
   cr_assert_eq(xlog_append(log, r, err, sizeof err), 0, "%s", err);
   xlog_close(log);
   json_decref(r);
-  cr_assert_eq(verify_ok(path), 3);
+  cr_assert_eq(verify_ok(path), 5);
 }
 
 Test(exchange_log, allocation_failure_keeps_state) {
@@ -545,7 +576,7 @@ Test(exchange_log, allocation_failure_keeps_state) {
   cr_assert_eq(xlog_append(log, r, err, sizeof err), 0, "%s", err);
   xlog_close(log);
   json_decref(r);
-  cr_assert_eq(verify_ok(path), 1);
+  cr_assert_eq(verify_ok(path), 2);
 }
 
 Test(exchange_log, open_fails_when_directory_cannot_be_made) {
@@ -590,6 +621,444 @@ Test(exchange_log, verify_200000_lines) {
           (unsigned long long)total,
           (double)(t1.tv_sec - t0.tv_sec) +
               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+static struct gw_xlog *open_opts(const char *path,
+                                 const struct gw_xlog_options *o) {
+  struct gw_xlog *log = NULL;
+  char err[512];
+  cr_assert_eq(xlog_open_with(path, o, &log, err, sizeof err), 0, "open: %s",
+               err);
+  cr_assert_str_empty(err, "unexpected warning: %s", err);
+  return log;
+}
+
+/* The Merkle root (base64) of lines[0, n). */
+static void root_of(char **lines, size_t n, char *out, size_t out_size) {
+  struct gw_merkle *t = merkle_new();
+  unsigned char root[GW_MERKLE_HASH_SIZE];
+  cr_assert_not_null(t);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(merkle_append(t, lines[i], strlen(lines[i])), 0);
+  cr_assert_eq(merkle_root(t, root), 0);
+  cr_assert_eq(note_b64_encode(root, sizeof root, out, out_size), 0);
+  merkle_free(t);
+}
+
+/* Checks every checkpoint line against the lines before it; returns the
+ * seqs of the checkpoints (up to max). */
+static size_t check_checkpoints(char **lines, size_t n, const char *origin,
+                                uint64_t *seqs, size_t max) {
+  size_t found = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *obj = json_loads(lines[i], 0, NULL);
+    const char *event = json_string_value(json_object_get(obj, "event"));
+    char root[64], body[256];
+    cr_assert_not_null(obj);
+    if (event && strcmp(event, "checkpoint") == 0) {
+      const char *note = json_string_value(json_object_get(obj, "note"));
+      cr_assert_eq(json_integer_value(json_object_get(obj, "size")),
+                   (json_int_t)i, "checkpoint at line %zu", i + 1);
+      root_of(lines, i, root, sizeof root);
+      cr_assert_str_eq(json_string_value(json_object_get(obj, "root")), root);
+      cr_assert_str_eq(json_string_value(json_object_get(obj, "origin")),
+                       origin);
+      cr_assert_eq(
+          text_format(body, sizeof body, "%s\n%zu\n%s\n", origin, i, root), 0);
+      cr_assert_not_null(note);
+      cr_assert_eq(strncmp(note, body, strlen(body)), 0, "note %s", note);
+      if (found < max)
+        seqs[found] = i;
+      found++;
+    }
+    json_decref(obj);
+  }
+  return found;
+}
+
+Test(checkpoints, every_n_records_at_close_and_in_the_checkpoint_file) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  const char *cpfile = ts_path(tmp_dir, "off/x.checkpoints");
+  struct gw_xlog_options o = {.checkpoint_every = 3,
+                              .checkpoint_file = cpfile,
+                              .origin = "gemeente.example/gateway/audit"};
+  struct gw_xlog *log = open_opts(path, &o);
+  uint64_t seqs[8];
+  char **lines;
+  size_t n;
+  char *notes;
+  append_n(log, 7);
+  /* r0 r1 r2 cp3 r4 r5 r6 cp7 r8, then cp9 at close */
+  cr_assert_eq(xlog_next_seq(log), 9);
+  xlog_close(log);
+  n = split_lines(path, &lines);
+  cr_assert_eq(n, 10);
+  cr_assert_eq(
+      check_checkpoints(lines, n, "gemeente.example/gateway/audit", seqs, 8),
+      3);
+  cr_assert_eq(seqs[0], 3);
+  cr_assert_eq(seqs[1], 7);
+  cr_assert_eq(seqs[2], 9);
+  cr_assert_null(strstr(lines[3], "key_id"), "unsigned has no key id");
+  free_lines(lines, n);
+  notes = ts_read_file(cpfile, NULL);
+  cr_assert_not_null(notes);
+  /* unsigned notes, a blank line after each */
+  cr_assert(strncmp(notes, "gemeente.example/gateway/audit\n3\n",
+                    strlen("gemeente.example/gateway/audit\n3\n")) == 0,
+            "%s", notes);
+  cr_assert(strstr(notes, "=\n\ngemeente.example/gateway/audit\n7\n") != NULL,
+            "%s", notes);
+  cr_assert(strstr(notes, "\n9\n") != NULL, "%s", notes);
+  cr_assert_null(strstr(notes, "\xe2\x80\x94"), "unsigned notes: %s", notes);
+  free(notes);
+  cr_assert_eq(verify_ok(path), 10);
+}
+
+Test(checkpoints, signed_with_the_configured_key) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  const char *cpfile = ts_path(tmp_dir, "x.checkpoints");
+  struct gw_xlog_options o = {.checkpoint_every = 4,
+                              .checkpoint_file = cpfile,
+                              .signing_key = TEST_SEED};
+  struct gw_xlog *log = open_opts(path, &o);
+  struct gw_note_signer *signer = NULL;
+  struct gw_note_verifier *v = NULL;
+  struct xlog_verify_options vo = {0};
+  struct xlog_verify_report rep;
+  char err[256], key_id[32];
+  char **lines;
+  size_t n;
+  append_n(log, 10);
+  xlog_close(log);
+  cr_assert_eq(audit_signer_load(TEST_SEED, XLOG_DEFAULT_ORIGIN, &signer, err,
+                                 sizeof err),
+               0, "%s", err);
+  cr_assert_eq(note_verifier_from_signer(signer, &v), 0);
+  n = split_lines(path, &lines);
+  cr_assert_eq(n, 13); /* 4 + cp, 4 + cp, 2 + cp */
+  cr_assert_eq(text_format(key_id, sizeof key_id, "\"key_id\":\"%08x\"",
+                           (unsigned)note_signer_key_id(signer)),
+               0);
+  cr_assert(strstr(lines[4], key_id) != NULL, "%s", lines[4]);
+  cr_assert(strstr(lines[4], "\\u2014 indicator-gateway/exchange-log ") != NULL,
+            "%s", lines[4]);
+  free_lines(lines, n);
+
+  vo.keys = &v;
+  vo.key_count = 1;
+  vo.checkpoint_file = cpfile;
+  cr_assert_eq(xlog_verify(path, &vo, &rep), 0, "%s", rep.error);
+  cr_assert_eq(rep.records, 13);
+  cr_assert_eq(rep.checkpoints, 3);
+  cr_assert_eq(rep.signed_checkpoints, 3);
+  cr_assert_eq(rep.newest_signed_size, 12);
+  cr_assert_eq(rep.notes_checked, 3);
+  cr_assert_str_empty(rep.warning, "%s", rep.warning);
+  /* the same log, verified without the key: the signatures are untrusted */
+  vo.key_count = 0;
+  vo.checkpoint_file = NULL;
+  cr_assert_eq(xlog_verify(path, &vo, &rep), -1);
+  cr_assert_eq(rep.problem, XLOG_CP_UNTRUSTED);
+  note_verifier_free(v);
+  note_signer_free(signer);
+}
+
+Test(checkpoints, unsigned_log_warns_that_truncation_cannot_be_proven) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct xlog_verify_report rep;
+  write_log(path, 3);
+  cr_assert_eq(xlog_verify(path, NULL, &rep), 0, "%s", rep.error);
+  cr_assert_eq(rep.checkpoints, 1);
+  cr_assert_eq(rep.signed_checkpoints, 0);
+  cr_assert(strstr(rep.warning, "unsigned") != NULL, "%s", rep.warning);
+  cr_assert(strstr(rep.warning, "off-site") != NULL, "%s", rep.warning);
+}
+
+Test(checkpoints, after_the_interval) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.checkpoint_interval_s = 1};
+  struct gw_xlog *log = open_opts(path, &o);
+  char **lines;
+  size_t n;
+  append_n(log, 1);
+  cr_assert_eq(xlog_next_seq(log), 1);
+  usleep(1100 * 1000);
+  append_n(log, 1);
+  cr_assert_eq(xlog_next_seq(log), 3, "no checkpoint after the interval");
+  xlog_close(log);
+  n = split_lines(path, &lines);
+  cr_assert_eq(n, 3, "closing wrote a second checkpoint");
+  cr_assert(strstr(lines[2], "\"size\":2,") != NULL, "%s", lines[2]);
+  free_lines(lines, n);
+}
+
+Test(checkpoints, explicit_checkpoint_only_when_there_is_something_new) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog *log = open_ok(path);
+  char err[256];
+  cr_assert_eq(xlog_checkpoint(log, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(xlog_next_seq(log), 0);
+  append_n(log, 2);
+  cr_assert_eq(xlog_checkpoint(log, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(xlog_next_seq(log), 3);
+  cr_assert_eq(xlog_checkpoint(log, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(xlog_next_seq(log), 3);
+  xlog_close(log); /* nothing appended since: no closing checkpoint */
+  cr_assert_eq(verify_ok(path), 3);
+}
+
+Test(checkpoints, reopen_rebuilds_the_tree) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.checkpoint_every = 5};
+  struct gw_xlog *log;
+  char **lines;
+  size_t n;
+  uint64_t seqs[8];
+  for (int round = 0; round < 3; round++) {
+    log = open_opts(path, &o);
+    append_n(log, 4 + round);
+    xlog_close(log);
+  }
+  n = split_lines(path, &lines);
+  cr_assert_geq(check_checkpoints(lines, n, XLOG_DEFAULT_ORIGIN, seqs, 8), 4);
+  free_lines(lines, n);
+  cr_assert_eq(verify_ok(path), n);
+}
+
+Test(checkpoints, bad_signing_key_fails_open_without_echoing_it) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.signing_key = "hunter2-not-a-seed"};
+  struct gw_xlog *log = NULL;
+  char err[512];
+  cr_assert_eq(xlog_open_with(path, &o, &log, err, sizeof err), -1);
+  cr_assert_null(log);
+  cr_assert(strstr(err, "audit.signing_key") != NULL, "%s", err);
+  cr_assert(strstr(err, "64 hex digits") != NULL, "%s", err);
+  cr_assert_null(strstr(err, "hunter2"), "%s", err);
+  o.signing_key = NULL;
+  o.origin = "has space";
+  cr_assert_eq(xlog_open_with(path, &o, &log, err, sizeof err), -1);
+  cr_assert(strstr(err, "audit.origin") != NULL, "%s", err);
+}
+
+/* ---- segments ---------------------------------------------------------- */
+
+Test(segments, rotate_by_size_continues_seq_chain_and_tree) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.rotate_bytes = 1500, .checkpoint_every = 1000};
+  struct gw_xlog *log = open_opts(path, &o);
+  char seg[512];
+  struct stat st;
+  unsigned segments;
+  uint64_t total = 0;
+  append_n(log, 30);
+  segments = xlog_segments(log);
+  xlog_close(log);
+  cr_assert_geq(segments, 3, "only %u segments", segments);
+  cr_assert_eq(xlog_segment_count(path), segments);
+  for (unsigned i = 1; i <= segments; i++) {
+    char **lines;
+    size_t n;
+    cr_assert_eq(xlog_segment_path(path, i, seg, sizeof seg), 0);
+    cr_assert_eq(stat(seg, &st), 0);
+    /* over the limit by at most the closing checkpoint record */
+    cr_assert_leq(st.st_size, 1500 + 700, "%s is %lld bytes", seg,
+                  (long long)st.st_size);
+    n = split_lines(seg, &lines);
+    cr_assert(strstr(lines[n - 1], "\"event\":\"checkpoint\"") != NULL,
+              "segment %u does not end with a checkpoint", i);
+    total += n;
+    free_lines(lines, n);
+  }
+  cr_assert_eq(xlog_segment_path(path, 1, seg, sizeof seg), 0);
+  cr_assert(text_ends_with(seg, "x.log.000001"), "%s", seg);
+  {
+    char **lines;
+    size_t n = split_lines(path, &lines);
+    total += n;
+    free_lines(lines, n);
+  }
+  /* one log across the files: verify counts every record of every file */
+  cr_assert_eq(verify_ok(path), total);
+}
+
+/* A one-record log written "yesterday" (a valid chain start). */
+static void write_old_record(const char *path) {
+  char line[256];
+  cr_assert_eq(text_format(line, sizeof line,
+                           "{\"seq\":0,\"time\":\"2001-02-03T04:05:06.789Z\","
+                           "\"prev\":\"%064d\",\"event\":\"fetch\"}\n",
+                           0),
+               0);
+  cr_assert_eq(ts_write_file(path, line), 0);
+}
+
+Test(segments, rotate_daily_on_the_first_record_of_a_new_day) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.rotate_daily = 1};
+  struct gw_xlog *log;
+  char seg[512];
+  char **lines;
+  size_t n;
+  write_old_record(path);
+  log = open_opts(path, &o);
+  append_n(log, 2);
+  cr_assert_eq(xlog_segments(log), 1);
+  xlog_close(log);
+  cr_assert_eq(xlog_segment_path(path, 1, seg, sizeof seg), 0);
+  n = split_lines(seg, &lines);
+  cr_assert_eq(n, 2, "old record and the closing checkpoint");
+  cr_assert(strstr(lines[1], "\"size\":1,") != NULL, "%s", lines[1]);
+  free_lines(lines, n);
+  n = split_lines(path, &lines);
+  cr_assert_eq(n, 3, "today's two records and a checkpoint");
+  cr_assert(strstr(lines[0], "\"seq\":2,") != NULL, "%s", lines[0]);
+  free_lines(lines, n);
+  cr_assert_eq(verify_ok(path), 5);
+  /* same day: no further segment */
+  log = open_opts(path, &o);
+  append_n(log, 1);
+  cr_assert_eq(xlog_segments(log), 1);
+  xlog_close(log);
+}
+
+Test(segments, two_handles_follow_each_others_rotations) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.rotate_bytes = 800, .checkpoint_every = 7};
+  struct gw_xlog *a = open_opts(path, &o);
+  struct gw_xlog *b = open_opts(path, &o);
+  for (int i = 0; i < 12; i++) {
+    append_n(a, 1);
+    append_n(b, 2);
+  }
+  cr_assert_gt(xlog_next_seq(b), xlog_next_seq(a));
+  xlog_close(a);
+  xlog_close(b);
+  cr_assert_geq(xlog_segment_count(path), 4);
+  verify_ok(path);
+}
+
+Test(segments, crash_between_rename_and_new_file_is_harmless) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  char seg[512];
+  struct gw_xlog *log;
+  uint64_t before;
+  write_log(path, 3);
+  cr_assert_eq(xlog_segment_path(path, 1, seg, sizeof seg), 0);
+  cr_assert_eq(rename(path, seg), 0); /* the active file is gone */
+  before = verify_ok(path);
+  cr_assert_eq(before, 4);
+  log = open_ok(path);
+  cr_assert_eq(xlog_next_seq(log), 4);
+  append_n(log, 1);
+  xlog_close(log);
+  cr_assert_eq(verify_ok(path), 6);
+}
+
+Test(segments, damaged_closed_segment_blocks_appends) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  char seg[512], err[512];
+  struct gw_xlog *log = NULL;
+  FILE *f;
+  write_log(path, 2);
+  cr_assert_eq(xlog_segment_path(path, 1, seg, sizeof seg), 0);
+  cr_assert_eq(rename(path, seg), 0);
+  f = fopen(seg, "a");
+  fputs("{\"seq\":3", f);
+  fclose(f);
+  cr_assert_eq(xlog_open(path, &log, err, sizeof err), 0, "%s", err);
+  cr_assert(strstr(err, "ends inside a record") != NULL, "%s", err);
+  xlog_close(log);
+  verify_fails_with(path, "the closed segment ends inside a record");
+}
+
+/* ---- sealing a torn tail ------------------------------------------------- */
+
+Test(seal, torn_bytes_are_moved_logged_and_the_chain_continues) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  const char *torn = "{\"seq\":3,\"time\":\"2026-11";
+  char moved[512], err[512], hash[GW_SHA256_HEX_SIZE], expect[256];
+  char *saved;
+  size_t saved_len;
+  char **lines;
+  size_t n;
+  FILE *f;
+  struct gw_xlog *log;
+  write_log(path, 2);
+  f = fopen(path, "a");
+  fputs(torn, f);
+  fclose(f);
+  cr_assert_eq(xlog_seal_torn(path, NULL, moved, sizeof moved, err, sizeof err),
+               1, "%s", err);
+  cr_assert(strstr(moved, "x.log.torn-") != NULL, "%s", moved);
+  saved = ts_read_file(moved, &saved_len);
+  cr_assert_not_null(saved);
+  cr_assert_eq(saved_len, strlen(torn));
+  cr_assert_str_eq(saved, torn);
+  free(saved);
+  n = split_lines(path, &lines);
+  cr_assert_eq(n, 5, "3 lines, torn_tail and its closing checkpoint");
+  cr_assert_eq(sha256_hex(torn, strlen(torn), hash), 0);
+  cr_assert_eq(text_format(expect, sizeof expect,
+                           "\"event\":\"torn_tail\",\"bytes\":%zu,",
+                           strlen(torn)),
+               0);
+  cr_assert(strstr(lines[3], expect) != NULL, "%s", lines[3]);
+  cr_assert(strstr(lines[3], hash) != NULL, "%s", lines[3]);
+  cr_assert(strstr(lines[3], "x.log.torn-") != NULL, "%s", lines[3]);
+  free_lines(lines, n);
+  cr_assert_eq(verify_ok(path), 5);
+  /* nothing torn now */
+  cr_assert_eq(xlog_seal_torn(path, NULL, moved, sizeof moved, err, sizeof err),
+               0, "%s", err);
+  log = open_ok(path);
+  append_n(log, 1);
+  xlog_close(log);
+  cr_assert_eq(verify_ok(path), 7);
+}
+
+Test(seal, torn_line_after_damage_is_not_sealed) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  char moved[512], err[512];
+  FILE *f;
+  write_log(path, 1);
+  f = fopen(path, "a");
+  fputs("garbage\n{\"seq\":9", f);
+  fclose(f);
+  /* the bytes are moved, but the log still refuses: no torn_tail record */
+  cr_assert_eq(xlog_seal_torn(path, NULL, moved, sizeof moved, err, sizeof err),
+               -1);
+  cr_assert(strstr(err, "damaged record") != NULL, "%s", err);
+}
+
+/* ---- every allocation failure on the way in is clean ------------------- */
+
+Test(exchange_log, every_allocation_failure_in_open_and_append_is_clean) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.checkpoint_every = 2,
+                              .checkpoint_file =
+                                  ts_path(tmp_dir, "x.checkpoints"),
+                              .signing_key = TEST_SEED};
+  write_log(path, 3);
+  for (unsigned long nth = 1; nth < 400; nth++) {
+    struct gw_xlog *log = NULL;
+    char err[512];
+    json_t *r = fetch_record(1);
+    int rc;
+    gw_alloc_fail_at(nth);
+    rc = xlog_open_with(path, &o, &log, err, sizeof err);
+    if (rc == 0) {
+      (void)xlog_append(log, r, err, sizeof err);
+      (void)xlog_append(log, r, err, sizeof err);
+    }
+    gw_alloc_fail_at(0);
+    xlog_close(log);
+    json_decref(r);
+  }
+  verify_ok(path);
 }
 
 /* ---- redaction --------------------------------------------------------- */
