@@ -55,7 +55,8 @@ static int referenced_payloads(struct gw_app *app, struct sha_list *out,
     text_copy(err, err_size, "out of memory listing the validators' payloads");
   if (rc != 0)
     return -1;
-  qsort(out->items, out->count, sizeof *out->items, compare_strings);
+  if (out->count > 1)
+    qsort(out->items, out->count, sizeof *out->items, compare_strings);
   return 0;
 }
 
