@@ -26,6 +26,7 @@ int cmd_status(const struct gw_cli *cli, int argc, char **argv);
 int cmd_audit(const struct gw_cli *cli, int argc, char **argv);
 int cmd_monitor(const struct gw_cli *cli, int argc, char **argv);
 int cmd_daemon(const struct gw_cli *cli, int argc, char **argv);
+int cmd_serve(const struct gw_cli *cli, int argc, char **argv);
 int cmd_replay(const struct gw_cli *cli, int argc, char **argv);
 
 /* 1 when argv[1] asks for help ("-h"/"--help"). */

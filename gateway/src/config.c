@@ -1041,6 +1041,15 @@ static void load_exports(struct loader *L, const json_t *root,
   }
 }
 
+/* Port 0 asks for a free port (`gateway serve --port-file` tells which):
+ * for tests and for running next to another instance. */
+static int serve_listen_valid(const char *s) {
+  size_t n = strlen(s);
+  if (n > 2 && strcmp(s + n - 2, ":0") == 0 && s[0] != ':')
+    return 1;
+  return listen_valid(s);
+}
+
 /* "rate_limit": {"requests_per_second": 10, "burst": 20}, per client. */
 static void load_serve_rate(struct loader *L, const json_t *obj,
                             const struct cfg_path *at) {
@@ -1121,7 +1130,7 @@ static void load_serve(struct loader *L, const json_t *root,
   cfg_path_child(&at, root_at, "serve");
   cfg_check_keys(L->r, obj, &at, keys);
   if (set_string(L, obj, &at, "listen", &L->cfg->serve_listen) == 1 &&
-      !listen_valid(L->cfg->serve_listen)) {
+      !serve_listen_valid(L->cfg->serve_listen)) {
     cfg_path_child(&key_at, &at, "listen");
     cfg_error(L->r, &key_at,
               "expected \"host:port\" such as \"127.0.0.1:8443\"");

@@ -18,9 +18,6 @@ pass "help and version"
 rc=0; "$GW_BIN" frobnicate 2>err.txt || rc=$?
 assert_eq "$rc" 2 "exit status of an unknown command"
 assert_contains "$(cat err.txt)" "unknown command 'frobnicate'"
-rc=0; "$GW_BIN" serve 2>err.txt || rc=$?
-assert_eq "$rc" 2 "exit status of a command not in this version"
-assert_contains "$(cat err.txt)" "not available in this version"
 rc=0; env -u GATEWAY_CONFIG "$GW_BIN" daemon 2>err.txt || rc=$?
 assert_eq "$rc" 2 "daemon without a config"
 assert_contains "$(cat err.txt)" "daemon needs a configuration file"
