@@ -27,7 +27,10 @@ static const char export_usage[] =
     "      --as-of TIME        the state at TIME (RFC 3339 UTC, e.g.\n"
     "                          2026-11-24T12:00:00Z)\n"
     "  -o, --output FILE       write FILE atomically instead of stdout\n"
-    "      --with-provenance   add the fetch span id to each source block\n"
+    "      --with-provenance   add to each source block the exchange-log\n"
+    "                          span of the fetch that delivered the figure\n"
+    "                          and when its revision became valid (and, with\n"
+    "                          --as-of, until when); docs/provenance.md\n"
     "      --csv-delimiter C   ';' (default), ',' or 'tab'\n"
     "      --decimal-point     CSV numbers with '.' instead of ','\n"
     "      --no-bom            CSV without the UTF-8 byte order mark\n";
@@ -41,6 +44,7 @@ struct export_args {
   size_t n_indicators, n_areas;
   const char *from, *to, *as_of, *output;
   int have_format;
+  char store_path[4096]; /* for the revision history (--with-provenance) */
 };
 
 static int add_filter(const char **list, size_t *n, const char *value) {
@@ -175,6 +179,16 @@ int cmd_export(const struct gw_cli *cli, int argc, char **argv) {
   a->opt.feed_name = "export";
   a->opt.gateway_version = GW_VERSION;
   a->opt.as_of = a->as_of;
+  if (a->opt.with_provenance) {
+    if (text_format(a->store_path, sizeof a->store_path, "%s/gateway.db",
+                    app.cfg->data_dir) != 0) {
+      fprintf(stderr, "gateway: export: data_dir %s: path too long\n",
+              app.cfg->data_dir);
+      rc = GW_EXIT_FAILED;
+      goto out;
+    }
+    a->opt.provenance_db = a->store_path;
+  }
   q = (struct gw_query){.indicators = a->n_indicators ? a->indicators : NULL,
                         .areas = a->n_areas ? a->areas : NULL,
                         .period_from = a->from,

@@ -1,6 +1,8 @@
 /*
  * export.c - choosing a feed writer and driving it from a store query, to a
- * stream or atomically to a file.
+ * stream or atomically to a file; with provenance from the store's
+ * revision history, each row's validity is looked up on the way
+ * (provenance.h).
  */
 #include "export.h"
 
@@ -8,6 +10,7 @@
 
 #include "atomic_file.h"
 #include "export_internal.h"
+#include "provenance.h"
 #include "text.h"
 
 struct format_entry {
@@ -70,13 +73,45 @@ const char *export_format_extension(gw_export_format format) {
 struct write_context {
   const struct gw_export_writer *writer;
   void *state;
+  struct gw_provenance *provenance; /* NULL: no validity wanted */
   uint64_t count;
   int writer_failed;
+  int provenance_failed;
+  char provenance_err[GW_ERR_MAX];
 };
+
+/* A row whose revision is missing from the history it was just read
+ * from means the store changed under the export: refuse rather than
+ * publish a row without the provenance the feed promises. */
+static int row_validity(struct write_context *ctx,
+                        const struct gw_observation *obs,
+                        struct gw_validity *v) {
+  int rc = provenance_validity(ctx->provenance, obs, v, ctx->provenance_err,
+                               sizeof ctx->provenance_err);
+  if (rc == 1)
+    text_format(ctx->provenance_err, sizeof ctx->provenance_err,
+                "%s/%s/%s (%s) revision %ld is not in the revision history",
+                obs->indicator, obs->area, obs->period, obs->source_id,
+                obs->revision);
+  if (rc != 0)
+    ctx->provenance_failed = 1;
+  return rc == 0 ? 0 : -1;
+}
 
 static int write_row(const struct gw_observation *obs, void *user) {
   struct write_context *ctx = user;
-  if (ctx->writer->row(ctx->state, obs) != 0) {
+  struct gw_validity validity;
+  int rc;
+  if (ctx->provenance) {
+    if (row_validity(ctx, obs, &validity) != 0)
+      return -1;
+    rc = ctx->writer->row_with_validity
+             ? ctx->writer->row_with_validity(ctx->state, obs, &validity)
+             : ctx->writer->row(ctx->state, obs);
+  } else {
+    rc = ctx->writer->row(ctx->state, obs);
+  }
+  if (rc != 0) {
     ctx->writer_failed = 1;
     return -1;
   }
@@ -122,12 +157,18 @@ int export_write(struct gw_store *store, const struct gw_query *query,
   }
   if (effective_options(opt, query, &eff, err, err_size) != 0)
     return -1;
+  if (export_with_validity(&eff) &&
+      provenance_open(eff.provenance_db, &ctx.provenance, query_err,
+                      sizeof query_err) != 0) {
+    text_format(err, err_size, "export (%s): %s", entry->name, query_err);
+    goto out;
+  }
   ctx.writer = entry->writer;
   export_clear_error();
   if (ctx.writer->begin(out, &eff, &ctx.state) != 0) {
     text_format(err, err_size, "export (%s): starting the feed: %s",
                 entry->name, export_last_error());
-    return -1;
+    goto out;
   }
   if (store_query(store, query, write_row, &ctx, query_err, sizeof query_err) !=
       0) {
@@ -135,6 +176,10 @@ int export_write(struct gw_store *store, const struct gw_query *query,
       text_format(err, err_size, "export (%s): observation %llu: %s",
                   entry->name, (unsigned long long)ctx.count + 1,
                   export_last_error());
+    else if (ctx.provenance_failed)
+      text_format(err, err_size, "export (%s): observation %llu: %s",
+                  entry->name, (unsigned long long)ctx.count + 1,
+                  ctx.provenance_err);
     else
       text_format(err, err_size, "export (%s): reading the store: %s",
                   entry->name, query_err);
@@ -150,6 +195,7 @@ int export_write(struct gw_store *store, const struct gw_query *query,
     *count = ctx.count;
   rc = 0;
 out:
+  provenance_close(ctx.provenance);
   return rc;
 }
 

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include "store.h"
 
+struct gw_validity; /* provenance.h */
+
 typedef enum gw_export_format {
   GW_FORMAT_JSON = 0,
   GW_FORMAT_XML,
@@ -26,8 +28,13 @@ struct gw_export_options {
   const char *generated_at; /* RFC 3339 UTC */
   const char *as_of;        /* NULL: current state */
   const char *gateway_version;
-  int with_provenance; /* add source.span_id (the fetch span in the
-                          exchange log) to every observation */
+  int with_provenance;       /* add source.span_id (the fetch span in the
+                                exchange log) to every observation */
+  const char *provenance_db; /* with with_provenance: the store database
+                                (<data_dir>/gateway.db) to read each
+                                revision's valid_from (and, in an as-of
+                                feed, valid_to) from (provenance.h); NULL
+                                leaves them out */
   /* CSV only (Excel-friendly defaults: ';', decimal comma, BOM) */
   char csv_delimiter;
   int csv_decimal_comma;
@@ -39,10 +46,14 @@ int export_format_from_name(const char *name, gw_export_format *out);
 const char *export_format_name(gw_export_format format);
 const char *export_format_extension(gw_export_format format);
 
-/* A streaming writer, one implementation per format. */
+/* A streaming writer, one implementation per format. row_with_validity
+ * is row() plus when the revision held (NULL: unknown); export_write()
+ * uses it when the options ask for provenance from provenance_db. */
 struct gw_export_writer {
   int (*begin)(FILE *out, const struct gw_export_options *opt, void **state);
   int (*row)(void *state, const struct gw_observation *obs);
+  int (*row_with_validity)(void *state, const struct gw_observation *obs,
+                           const struct gw_validity *validity);
   int (*end)(void *state, uint64_t count); /* also frees state */
   void (*abort)(void *state);              /* frees state */
 };

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "export_internal.h"
+#include "provenance.h"
 #include "text.h"
 
 /* Per thread: the feed server may export on several worker threads. */
@@ -280,5 +282,29 @@ int export_check_observation(const struct gw_observation *obs) {
     return -1;
   if (export_breakdown_each(obs->breakdown, NULL, NULL) != 0)
     return -1;
+  return 0;
+}
+
+int export_with_validity(const struct gw_export_options *opt) {
+  return opt->with_provenance && opt->provenance_db != NULL;
+}
+
+/* What clock.c writes and the feed schemas accept: UTC with "Z". */
+static int is_timestamp(const char *s) {
+  time_t t;
+  return clock_parse_rfc3339(s, &t) == 0;
+}
+
+int export_check_validity(const struct gw_observation *obs,
+                          const struct gw_validity *validity) {
+  if (!validity)
+    return 0;
+  if (!is_timestamp(validity->valid_from) ||
+      (validity->valid_to[0] != '\0' && !is_timestamp(validity->valid_to))) {
+    export_set_error("observation %s/%s/%s revision %ld: stored validity "
+                     "is not an RFC 3339 UTC time",
+                     obs->indicator, obs->area, obs->period, obs->revision);
+    return -1;
+  }
   return 0;
 }

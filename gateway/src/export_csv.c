@@ -6,7 +6,9 @@
  *
  * Columns: indicator, area, area_level, period, breakdown, value, unit,
  * status, ci_low, ci_high, revision, source_id, plugin, dataset,
- * source_code, fetched_at, payload_sha256 (+ span_id with provenance).
+ * source_code, fetched_at, payload_sha256 (+ span_id with provenance, and
+ * valid_from, valid_to when the revisions' validity is read too; valid_to
+ * is empty while a revision is current).
  * An absent figure is an empty cell, never 0. The breakdown cell is
  * "dim=member" pairs joined with '|' (in the canonical dimension order);
  * a '\', '|' or '=' inside a name or member is escaped with '\'.
@@ -20,6 +22,7 @@
 
 #include "export_internal.h"
 #include "gw_alloc.h"
+#include "provenance.h"
 #include "text.h"
 
 #define UTF8_BOM "\xEF\xBB\xBF"
@@ -39,6 +42,7 @@ struct csv_state {
   char delimiter;
   int decimal_comma;
   int with_provenance;
+  int with_validity;
   uint64_t rows;
 };
 
@@ -175,12 +179,17 @@ static int csv_begin(FILE *out, const struct gw_export_options *opt,
   st->delimiter = delimiter;
   st->decimal_comma = opt->csv_decimal_comma;
   st->with_provenance = opt->with_provenance;
+  st->with_validity = export_with_validity(opt);
   if (opt->csv_bom)
     fputs(UTF8_BOM, out);
   for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
     put_raw_cell(st, i == 0, columns[i], 0);
   if (st->with_provenance)
     put_raw_cell(st, 0, "span_id", 0);
+  if (st->with_validity) {
+    put_raw_cell(st, 0, "valid_from", 0);
+    put_raw_cell(st, 0, "valid_to", 0);
+  }
   fputs(CSV_EOL, out);
   if (stream_ok(out, "header") != 0) {
     gw_free(st);
@@ -190,13 +199,15 @@ static int csv_begin(FILE *out, const struct gw_export_options *opt,
   return 0;
 }
 
-static int csv_row(void *state, const struct gw_observation *obs) {
+static int csv_row_with_validity(void *state, const struct gw_observation *obs,
+                                 const struct gw_validity *validity) {
   struct csv_state *st = state;
   struct cell_builder breakdown;
   char revision[24];
 
   /* Everything that can be refused is decided before the first cell. */
   if (export_check_observation(obs) != 0 ||
+      export_check_validity(obs, validity) != 0 ||
       breakdown_cell(obs->breakdown, &breakdown) != 0)
     return -1;
   if (text_format(revision, sizeof revision, "%ld", obs->revision) != 0) {
@@ -224,9 +235,17 @@ static int csv_row(void *state, const struct gw_observation *obs) {
   put_text(st, obs->payload_sha256);
   if (st->with_provenance)
     put_text(st, obs->span_id);
+  if (st->with_validity) {
+    put_text(st, validity ? validity->valid_from : "");
+    put_text(st, validity ? validity->valid_to : "");
+  }
   fputs(CSV_EOL, st->out);
   st->rows++;
   return stream_ok(st->out, "observation");
+}
+
+static int csv_row(void *state, const struct gw_observation *obs) {
+  return csv_row_with_validity(state, obs, NULL);
 }
 
 static int csv_end(void *state, uint64_t count) {
@@ -255,6 +274,7 @@ static void csv_abort(void *state) {
 const struct gw_export_writer export_csv_writer = {
     .begin = csv_begin,
     .row = csv_row,
+    .row_with_validity = csv_row_with_validity,
     .end = csv_end,
     .abort = csv_abort,
 };

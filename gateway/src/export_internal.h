@@ -50,6 +50,16 @@ typedef int (*export_member_cb)(const char *dimension, const char *member,
 int export_breakdown_each(const char *breakdown, export_member_cb cb,
                           void *user);
 
+/* 1 when the feed carries valid_from/valid_to (with_provenance and a
+ * provenance_db): the CSV header depends on it. */
+int export_with_validity(const struct gw_export_options *opt);
+
+/* Checks a revision's validity before any of the row is written: a
+ * valid_from and an optional valid_to that are RFC 3339 UTC time stamps.
+ * 0, or -1 with the reason recorded. */
+int export_check_validity(const struct gw_observation *obs,
+                          const struct gw_validity *validity);
+
 /* 1 when s is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int export_utf8_valid(const char *s);
 

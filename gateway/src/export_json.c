@@ -12,18 +12,23 @@
  * Written as it streams, one observation per line (diff- and grep-friendly),
  * so the count can only come last. Every observation has the same keys in
  * the same order; value, ci_low and ci_high are null when absent, never 0.
+ * With provenance the source block adds span_id and, when the revision's
+ * validity is known, valid_from (and valid_to, null while current, in an
+ * as-of feed).
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "export_internal.h"
 #include "gw_alloc.h"
+#include "provenance.h"
 
 #define SCHEMA_NAME "observation.schema.json"
 
 struct json_state {
   FILE *out;
   int with_provenance;
+  int as_of;     /* an as-of feed: valid_to too */
   uint64_t rows; /* written so far: the separator before the next one */
 };
 
@@ -114,6 +119,7 @@ static int json_begin(FILE *out, const struct gw_export_options *opt,
   }
   st->out = out;
   st->with_provenance = opt->with_provenance;
+  st->as_of = meta.as_of != NULL;
   fputs("{\"feed\":{", out);
   put_member(out, "name", meta.name);
   fputc(',', out);
@@ -133,8 +139,10 @@ static int json_begin(FILE *out, const struct gw_export_options *opt,
   return 0;
 }
 
-static void put_source(FILE *out, const struct gw_observation *obs,
-                       int with_provenance) {
+static void put_source(const struct json_state *st,
+                       const struct gw_observation *obs,
+                       const struct gw_validity *validity) {
+  FILE *out = st->out;
   fputs(",\"source\":{", out);
   put_member(out, "id", obs->source_id);
   fputc(',', out);
@@ -147,18 +155,29 @@ static void put_source(FILE *out, const struct gw_observation *obs,
   put_member(out, "fetched_at", obs->fetched_at);
   fputc(',', out);
   put_member(out, "payload_sha256", obs->payload_sha256);
-  if (with_provenance && obs->span_id[0] != '\0') {
+  if (st->with_provenance && obs->span_id[0] != '\0') {
     fputc(',', out);
     put_member(out, "span_id", obs->span_id);
+  }
+  if (st->with_provenance && validity) {
+    fputc(',', out);
+    put_member(out, "valid_from", validity->valid_from);
+    if (st->as_of) {
+      fputc(',', out);
+      put_member(out, "valid_to",
+                 validity->valid_to[0] ? validity->valid_to : NULL);
+    }
   }
   fputc('}', out);
 }
 
-static int json_row(void *state, const struct gw_observation *obs) {
+static int json_row_with_validity(void *state, const struct gw_observation *obs,
+                                  const struct gw_validity *validity) {
   struct json_state *st = state;
   FILE *out = st->out;
   /* Checked first: a refused row must not leave half an object behind. */
-  if (export_check_observation(obs) != 0)
+  if (export_check_observation(obs) != 0 ||
+      export_check_validity(obs, validity) != 0)
     return -1;
   fputs(st->rows++ == 0 ? "\n{" : ",\n{", out);
   put_member(out, "indicator", obs->indicator);
@@ -181,9 +200,13 @@ static int json_row(void *state, const struct gw_observation *obs) {
       put_number(out, "ci_high", obs->has_ci_high, obs->ci_high) != 0)
     return -1;
   fprintf(out, ",\"revision\":%ld", obs->revision);
-  put_source(out, obs, st->with_provenance);
+  put_source(st, obs, validity);
   fputc('}', out);
   return stream_ok(out, "observation");
+}
+
+static int json_row(void *state, const struct gw_observation *obs) {
+  return json_row_with_validity(state, obs, NULL);
 }
 
 static int json_end(void *state, uint64_t count) {
@@ -214,6 +237,7 @@ static void json_abort(void *state) {
 const struct gw_export_writer export_json_writer = {
     .begin = json_begin,
     .row = json_row,
+    .row_with_validity = json_row_with_validity,
     .end = json_end,
     .abort = json_abort,
 };

@@ -9,14 +9,17 @@
  * ouder</member></breakdown>
  *       [<value/>] <unit/> <status/> [<ci_low/>] [<ci_high/>] <revision/>
  *       <source id=".." plugin=".." dataset=".." source_code=".."
- *               fetched_at=".." payload_sha256=".." [span_id=".."]/>
+ *               fetched_at=".." payload_sha256=".." [span_id=".."]
+ *               [valid_from=".."] [valid_to=".."]/>
  *     </observation>
  *     ...
  *     <count>N</count>
  *   </feed>
  *
  * An absent figure is an absent element (never 0); the fixed element order
- * lets the XSD be a plain sequence.
+ * lets the XSD be a plain sequence. span_id, valid_from and valid_to only
+ * with provenance; valid_to only in an as-of feed for a revision that was
+ * replaced later.
  */
 #include <libxml/xmlwriter.h>
 #include <stdint.h>
@@ -24,6 +27,7 @@
 
 #include "export_internal.h"
 #include "gw_alloc.h"
+#include "provenance.h"
 #include "text.h"
 
 #define FEED_NAMESPACE "urn:nl:gateway:feed:1"
@@ -33,6 +37,7 @@ struct xml_state {
   xmlTextWriterPtr writer;
   FILE *out;
   int with_provenance;
+  int as_of; /* an as-of feed: valid_to too */
   uint64_t rows;
 };
 
@@ -120,6 +125,7 @@ static int xml_begin(FILE *out, const struct gw_export_options *opt,
     return -1;
   }
   st->with_provenance = opt->with_provenance;
+  st->as_of = meta.as_of != NULL;
   st->out = out;
   buffer = xmlOutputBufferCreateFile(out, NULL);
   if (buffer == NULL) {
@@ -199,8 +205,10 @@ static int check_xml_row(const struct gw_observation *obs) {
   return export_breakdown_each(obs->breakdown, check_member, NULL);
 }
 
-static int put_source(xmlTextWriterPtr w, const struct gw_observation *obs,
-                      int with_provenance) {
+static int put_source(xmlTextWriterPtr w, const struct xml_state *st,
+                      const struct gw_observation *obs,
+                      const struct gw_validity *validity) {
+  int with_provenance = st->with_provenance;
   if (xmlTextWriterStartElement(w, X("source")) < 0)
     return failed("source");
   if (put_attribute(w, "id", obs->source_id) != 0 ||
@@ -213,13 +221,19 @@ static int put_source(xmlTextWriterPtr w, const struct gw_observation *obs,
   if (with_provenance && obs->span_id[0] != '\0' &&
       put_attribute(w, "span_id", obs->span_id) != 0)
     return -1;
+  if (with_provenance && validity &&
+      (put_attribute(w, "valid_from", validity->valid_from) != 0 ||
+       (st->as_of && validity->valid_to[0] != '\0' &&
+        put_attribute(w, "valid_to", validity->valid_to) != 0)))
+    return -1;
   if (xmlTextWriterEndElement(w) < 0)
     return failed("source");
   return 0;
 }
 
-static int put_observation(xmlTextWriterPtr w, const struct gw_observation *obs,
-                           int with_provenance) {
+static int put_observation(xmlTextWriterPtr w, const struct xml_state *st,
+                           const struct gw_observation *obs,
+                           const struct gw_validity *validity) {
   char revision[24];
   if (xmlTextWriterStartElement(w, X("observation")) < 0)
     return failed("observation");
@@ -243,22 +257,27 @@ static int put_observation(xmlTextWriterPtr w, const struct gw_observation *obs,
   if (text_format(revision, sizeof revision, "%ld", obs->revision) != 0)
     return failed("revision");
   if (put_element(w, "revision", revision) != 0 ||
-      put_source(w, obs, with_provenance) != 0)
+      put_source(w, st, obs, validity) != 0)
     return -1;
   if (xmlTextWriterEndElement(w) < 0)
     return failed("observation");
   return 0;
 }
 
-static int xml_row(void *state, const struct gw_observation *obs) {
+static int xml_row_with_validity(void *state, const struct gw_observation *obs,
+                                 const struct gw_validity *validity) {
   struct xml_state *st = state;
   /* Checked first: a refused row must not leave half an element behind. */
-  if (check_xml_row(obs) != 0)
+  if (check_xml_row(obs) != 0 || export_check_validity(obs, validity) != 0)
     return -1;
-  if (put_observation(st->writer, obs, st->with_provenance) != 0)
+  if (put_observation(st->writer, st, obs, validity) != 0)
     return -1;
   st->rows++;
   return 0;
+}
+
+static int xml_row(void *state, const struct gw_observation *obs) {
+  return xml_row_with_validity(state, obs, NULL);
 }
 
 static int xml_end(void *state, uint64_t count) {
@@ -302,6 +321,7 @@ static void xml_abort(void *state) {
 const struct gw_export_writer export_xml_writer = {
     .begin = xml_begin,
     .row = xml_row,
+    .row_with_validity = xml_row_with_validity,
     .end = xml_end,
     .abort = xml_abort,
 };
