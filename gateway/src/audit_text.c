@@ -35,15 +35,23 @@ enum {
   K_PLUGIN,
   K_VERSION,
   K_PATH,
+  K_SIZE,
+  K_FILES,
+  K_MOVED_TO,
+  K_WOULD_INSERT,
+  K_WOULD_REVISE,
   K_KEYS
 };
 
-static const char *const keys[K_KEYS] = {
-    "time",    "seq",       "event",   "source",      "outcome",
-    "name",    "error",     "url",     "http_status", "tls_version",
-    "bytes",   "pages",     "emitted", "rejected",    "inserted",
-    "revised", "unchanged", "feed",    "format",      "destination",
-    "count",   "plugin",    "version", "path"};
+static const char *const keys[] = {
+    "time",    "seq",       "event",        "source",      "outcome",
+    "name",    "error",     "url",          "http_status", "tls_version",
+    "bytes",   "pages",     "emitted",      "rejected",    "inserted",
+    "revised", "unchanged", "feed",         "format",      "destination",
+    "count",   "plugin",    "version",      "path",        "size",
+    "files",   "moved_to",  "would_insert", "would_revise"};
+_Static_assert(sizeof keys / sizeof keys[0] == K_KEYS,
+               "one member name per K_ constant");
 
 struct detail_item {
   int key;
@@ -73,6 +81,14 @@ static const struct event_detail details[] = {
       {K_DEST, "-> "}},
      4},
     {"plugin_load", {{K_PLUGIN, ""}, {K_VERSION, ""}, {K_PATH, ""}}, 3},
+    {"checkpoint", {{K_SIZE, "size="}}, 1},
+    {"torn_tail", {{K_BYTES, "bytes="}, {K_MOVED_TO, "moved to "}}, 2},
+    {"prune", {{K_FILES, "files="}, {K_BYTES, "bytes="}}, 2},
+    {"replay",
+     {{K_WOULD_INSERT, "would_insert="},
+      {K_WOULD_REVISE, "would_revise="},
+      {K_UNCHANGED, "unchanged="}},
+     3},
 };
 
 #define COL_TIME 24

@@ -279,13 +279,16 @@ Test(audit_filter, text_lines_by_event) {
                      "\"/srv/f.xml\",\"outcome\":\"ok\""));
   cr_assert_not_null(
       strstr(t, "feed=indicators format=xml count=3 -> /srv/f.xml\n"), "%s", t);
-  /* unknown event: its name; no source: '-'; error appended */
+  /* an event without its own detail: its name; no source: '-'; error */
   t = text_of(record(9, T0,
-                     "\"event\":\"checkpoint\",\"name\":\"checkpoint\","
+                     "\"event\":\"config\",\"name\":\"config:reload\","
                      "\"outcome\":\"fail\",\"error\":\"disk full\""));
-  cr_assert_not_null(strstr(t, "checkpoint   -                    fail"), "%s",
+  cr_assert_not_null(strstr(t, "config       -                    fail"), "%s",
                      t);
-  cr_assert_not_null(strstr(t, "checkpoint  error: disk full\n"), "%s", t);
+  cr_assert_not_null(strstr(t, "config:reload  error: disk full\n"), "%s", t);
+  t = text_of(
+      record(10, T0, "\"event\":\"checkpoint\",\"size\":11,\"root\":\"ab\""));
+  cr_assert_not_null(strstr(t, "size=11\n"), "%s", t);
   cr_assert_eq(strncmp(audit_text_header(), "TIME", 4), 0);
 }
 
