@@ -1226,9 +1226,9 @@ static void load_spool(struct loader *L, const json_t *root,
  * "timezone": "Europe/Amsterdam", "metrics_listen": "127.0.0.1:9464"} */
 static void load_daemon(struct loader *L, const json_t *root,
                         const struct cfg_path *root_at) {
-  static const char *const keys[] = {"max_concurrent", "jitter_seconds",
-                                     "catch_up",       "timezone",
-                                     "metrics_listen", NULL};
+  static const char *const keys[] = {
+      "max_concurrent", "jitter_seconds", "catch_up", "timezone",
+      "metrics_listen", "serve",          NULL};
   struct gw_daemon_config *d = &L->cfg->daemon;
   const json_t *obj, *v;
   struct cfg_path at, key_at;
@@ -1255,6 +1255,13 @@ static void load_daemon(struct loader *L, const json_t *root,
       d->jitter_seconds = (int)json_integer_value(v);
   }
   get_bool(L, obj, &at, "catch_up", &d->catch_up);
+  if (get_bool(L, obj, &at, "serve", &d->serve) == 1 && d->serve &&
+      !json_object_get(root, "serve")) {
+    cfg_path_child(&key_at, &at, "serve");
+    cfg_error(L->r, &key_at,
+              "true needs a \"serve\" object (listen, cert_file, key_file) "
+              "for the feed server");
+  }
   load_daemon_timezone(L, obj, &at);
   if (set_string(L, obj, &at, "metrics_listen", &d->metrics_listen) == 1 &&
       (!listen_valid(d->metrics_listen) ||

@@ -65,6 +65,8 @@ struct gw_daemon_config {
                            CRON_DEFAULT_TZ (Europe/Amsterdam) */
   char *metrics_listen; /* loopback "host:port" for /metrics and /healthz,
                            or NULL: no endpoint */
+  int serve;            /* also run the feed server ("serve" object) on the
+                           daemon's loop; default false */
 };
 
 /* The exchange log's checkpoints and segments (docs/audit.md). */

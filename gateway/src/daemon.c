@@ -29,10 +29,18 @@
 #include <unistd.h>
 
 #define TIMER_MAX_SECONDS 60
+#define SERVE_GRACE_SECONDS 5
 #define REPORT_LINE_MAX 2048
 
 static void dispatch(struct gw_daemon *d);
 static void arm_timer(struct gw_daemon *d);
+
+/* Stopping ends the loop once no run is in flight and the feed server has
+ * finished the answers it was writing. */
+static void exit_when_idle(struct gw_daemon *d) {
+  if (d->stopping && d->running == 0 && !d->server_draining)
+    event_base_loopexit(d->base, NULL);
+}
 
 static const char *zone_of(const struct gw_config *cfg) {
   return cfg->daemon.timezone ? cfg->daemon.timezone : CRON_DEFAULT_TZ;
@@ -237,7 +245,10 @@ static void report_run(struct gw_daemon *d, const struct daemon_job *job) {
 static void apply_reload(struct gw_daemon *d);
 
 static void on_job_done(struct gw_daemon *d, const struct daemon_job *job) {
+  const struct gw_run_summary *s = &job->summary;
   report_run(d, job);
+  if (d->server && s->store.inserted + s->store.revised > 0)
+    serve_invalidate(d->server);
 }
 
 static void on_notify(evutil_socket_t fd, short what, void *arg) {
@@ -246,8 +257,7 @@ static void on_notify(evutil_socket_t fd, short what, void *arg) {
   (void)what;
   daemon_jobs_collect(d, on_job_done);
   if (d->stopping) {
-    if (d->running == 0)
-      event_base_loopexit(d->base, NULL);
+    exit_when_idle(d);
     return;
   }
   if (d->reload_waiting && d->running == 0)
@@ -321,6 +331,31 @@ static int sync_metrics_server(struct gw_daemon *d) {
   diag(GW_LOG_INFO, "metrics and health at http://%s/metrics and /healthz",
        want);
   return 0;
+}
+
+/* ---- feed server ------------------------------------------------------- */
+
+/* With daemon.serve the feed server shares this loop. 0 or -1 (logged). */
+static int start_server(struct gw_daemon *d) {
+  char err[SERVE_ERR_MAX];
+  if (!d->app.cfg->daemon.serve)
+    return 0;
+  if (serve_start(d->base, &d->app, &d->server, err, sizeof err) != 0) {
+    diag(GW_LOG_ERROR, "daemon: %s", err);
+    d->server = NULL;
+    return -1;
+  }
+  diag(GW_LOG_INFO, "feed server at https://%s (port %d)",
+       d->app.cfg->serve_listen, serve_port(d->server));
+  return 0;
+}
+
+static void on_server_drained(void *arg) {
+  struct gw_daemon *d = arg;
+  serve_stop(d->server);
+  d->server = NULL;
+  d->server_draining = 0;
+  exit_when_idle(d);
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -434,6 +469,9 @@ static void apply_reload(struct gw_daemon *d) {
   queued_ids = ids ? d->queue : NULL;
   for (size_t i = 0; ids && i < queued; i++)
     text_copy(ids[i], sizeof ids[i], d->sources[queued_ids[i]].id);
+  /* The server reads the app: it restarts with the new one. */
+  serve_stop(d->server);
+  d->server = NULL;
   app_close(&d->app);
   d->app = d->next_app;
   memset(&d->next_app, 0, sizeof d->next_app);
@@ -452,6 +490,7 @@ static void apply_reload(struct gw_daemon *d) {
         enqueue(d, j, "waiting before the reload");
   gw_free(ids);
   (void)sync_metrics_server(d);
+  (void)start_server(d);
   metrics_config_reload(d->metrics, 1);
   log_config_event(d, "reload", "applied", NULL);
   (void)log_plugin_loads(d);
@@ -484,8 +523,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
   diag(GW_LOG_INFO,
        "%s: stopping; %d run(s) in flight abort without storing anything",
        strsignal((int)sig), d->running);
-  if (d->running == 0)
-    event_base_loopexit(d->base, NULL);
+  if (d->server) {
+    d->server_draining = 1;
+    serve_shutdown(d->server, SERVE_GRACE_SECONDS, on_server_drained, d);
+  }
+  exit_when_idle(d);
 }
 
 /* ---- start and stop ---------------------------------------------------- */
@@ -535,6 +577,7 @@ static void teardown(struct gw_daemon *d) {
     event_free(d->timer);
   if (d->notify_event)
     event_free(d->notify_event);
+  serve_stop(d->server);
   metrics_server_free(d->metrics_server);
   gw_free(d->metrics_listen);
   if (d->base)
@@ -597,7 +640,7 @@ int daemon_main(const struct gw_daemon_options *opts) {
   rc = 1;
   if (select_zone(d.app.cfg) != 0 || metrics_new(&d.metrics) != 0 ||
       setup_loop(&d) != 0 || sync_metrics_server(&d) != 0 ||
-      build_sources(&d) != 0)
+      start_server(&d) != 0 || build_sources(&d) != 0)
     goto out;
   log_config_event(&d, "start", "applied", NULL);
   if (log_plugin_loads(&d) != 0)

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "run.h"
+#include "serve.h"
 
 #define DAEMON_ID_MAX 80
 
@@ -58,7 +59,9 @@ struct gw_daemon {
   pthread_mutex_t feeds_lock;
   struct gw_metrics *metrics;
   struct gw_metrics_server *metrics_server;
-  char *metrics_listen; /* what metrics_server listens on, or NULL */
+  char *metrics_listen;    /* what metrics_server listens on, or NULL */
+  struct gw_serve *server; /* the feed server with daemon.serve, or NULL */
+  int server_draining;     /* SIGTERM: answers in progress may finish */
 };
 
 /* daemon_jobs.c: starts the run of d->sources[index] on its own thread.

@@ -186,3 +186,29 @@ wait_exit "$DAEMON" 20
 assert_eq "$EXIT_RC" 0 "exit status after catch-up"
 assert_contains "$(cat catchup.err)" "rivm: run ok" "catch-up run outcome"
 pass "a missed run runs once at start-up"
+
+# -- 6. the feed server on the daemon's loop (daemon.serve) -------------------
+SPORT=$(free_port)
+# Data is never served anonymously: one bearer token (stored hashed).
+printf '%s dashboard *\n' "$(printf 'daemon-test-token' | sha256sum | cut -d' ' -f1)" >tokens.txt
+IT_CONFIG_EXTRA="\"daemon\": {\"jitter_seconds\": 0, \"serve\": true},
+  \"serve\": {\"listen\": \"127.0.0.1:$SPORT\", \"cert_file\": \"certs/server.crt\", \"key_file\": \"certs/server.key\", \"tokens_file\": \"tokens.txt\"}" \
+  it_write_config "[{\"id\":\"rivm\",\"plugin\":\"cbs_odata\",\"url\":\"$BASE_A$RIVM\",\"schedule\":\"0 6 * * *\"}]"
+gw check >check6.out 2>&1 || fail "daemon.serve config refused: $(cat check6.out)"
+start_daemon serve.err
+wait_for serve.err 'feed server at' 30
+health=$("$PYTHON" - "$SPORT" "$WORK/certs/ca.crt" <<'PY'
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+req = urllib.request.Request("https://127.0.0.1:%s/v1/indicators" % sys.argv[1],
+                             headers={"Authorization": "Bearer daemon-test-token"})
+with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+    print(r.status)
+PY
+)
+assert_eq "$health" 200 "/v1/indicators from the daemon's feed server"
+kill -TERM "$DAEMON"
+wait_exit "$DAEMON" 20
+assert_eq "$EXIT_RC" 0 "exit status of the daemon with a feed server"
+grep -q '"event":"serve"' data/exchange.log || fail "no serve record for the request"
+pass "daemon.serve runs the feed server on the daemon's loop and stops it cleanly"
