@@ -151,8 +151,9 @@ static void match_key(const char *key, size_t key_len,
                       const size_t *key_lens, size_t n,
                       struct gw_xlog_span *values) {
   for (size_t i = 0; i < n; i++) {
-    if (key_lens[i] == key_len && keys[i][0] == key[0] &&
-        memcmp(keys[i], key, key_len) == 0)
+    if (key_lens[i] == key_len &&
+        (key_len == 0 ||
+         (keys[i][0] == key[0] && memcmp(keys[i], key, key_len) == 0)))
       values[i] = value; /* the last duplicate wins, as in jansson */
   }
 }

@@ -72,6 +72,12 @@ Test(xlog_field, empty_object_has_no_members) {
   cr_assert_null(v.p);
 }
 
+/* Found by fuzz_audit_record: the empty key is a key like any other. */
+Test(xlog_field, empty_key) {
+  assert_span(one("{\"\":\"ab\",\"event\":\"store\"}", ""), "\"ab\"");
+  assert_span(one("{\"\":1,\"a\":2}", "a"), "2");
+}
+
 Test(xlog_field, malformed_lines_are_refused) {
   static const char *const bad[] = {
       "",
