@@ -146,6 +146,33 @@ for secret in sys.argv[2:] + ["not-a-known-token", "dXNlcjpwdw=="]:
 PY
 pass "every refusal is one serve record with its reason; no credential in the log; log intact"
 
+# schemas/openapi.yaml documents every endpoint and every status the server
+# gave in this test (and the tests of test_serve.sh give only 200/304/4xx
+# that are documented too).
+/usr/bin/python3 - "$GW_SOURCE_DIR/schemas/openapi.yaml" data/exchange.log <<'PY' || fail "schemas/openapi.yaml does not match the server"
+import json, sys, yaml
+api = yaml.safe_load(open(sys.argv[1]))
+assert api["openapi"].startswith("3.0.")
+paths = api["paths"]
+assert set(paths) == {"/v1/health", "/v1/indicators", "/v1/observations",
+                      "/v1/feeds/{name}", "/v1/monitor"}, sorted(paths)
+seen = set()
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    if r.get("event") != "serve" or r["endpoint"] == "(none)":
+        continue
+    seen.add(r["http_status"])
+    if r["http_method"] not in ("GET", "HEAD"):
+        # a method the API does not describe is a 405
+        assert r["http_method"].lower() not in paths[r["endpoint"]]
+        assert r["http_status"] == 405, r
+        continue
+    documented = paths[r["endpoint"]]["get"]["responses"]
+    assert str(r["http_status"]) in documented, (r["endpoint"], r["http_status"])
+assert {400, 401, 403, 405, 406, 429} <= seen, seen
+PY
+pass "schemas/openapi.yaml names every endpoint and documents every status given"
+
 # ---- bounded connections -----------------------------------------------------
 sed -e 's/"cache_seconds": 60/"cache_seconds": 60, "max_connections": 2/' gateway.json >bounded.json
 grep -q '"max_connections": 2' bounded.json || fail "could not set max_connections"
