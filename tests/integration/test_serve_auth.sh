@@ -174,7 +174,7 @@ PY
 pass "schemas/openapi.yaml names every endpoint and documents every status given"
 
 # ---- bounded connections -----------------------------------------------------
-sed -e 's/"cache_seconds": 60/"cache_seconds": 60, "max_connections": 2/' gateway.json >bounded.json
+sed -e 's/"cache_seconds": 60/"cache_seconds": 60, "max_connections": 2, "timeout_seconds": 5/' gateway.json >bounded.json
 grep -q '"max_connections": 2' bounded.json || fail "could not set max_connections"
 serve_start "$WORK/bounded.json"
 "$PYTHON" - "$CA" "$(cat serve.port)" "$TOKEN_ALL" <<'PY' || fail "max_connections is not enforced"
@@ -209,8 +209,27 @@ while True:
     answer += chunk
 assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
 PY
+# An idle connection (after the handshake, or halfway through a request)
+# is closed after timeout_seconds.
+"$PYTHON" - "$CA" "$(cat serve.port)" <<'PY' || fail "idle connections are not closed"
+import socket, ssl, sys, time
+ca, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=ca)
+for partial in (b"", b"GET /v1/health HTTP/1.1\r\nHost: x\r\n"):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=60),
+                        server_hostname="localhost")
+    s.sendall(partial) if partial else None
+    start = time.time()
+    try:
+        data = s.recv(100)
+    except (ssl.SSLError, ConnectionResetError):
+        data = b""
+    took = time.time() - start
+    assert data == b"", data[:60]
+    assert 4 <= took < 40, took
+PY
 serve_stop
-pass "at max_connections the server stops accepting and resumes when a connection closes"
+pass "at max_connections the server stops accepting and resumes when a connection closes; idle connections close after timeout_seconds"
 
 # ---- no log, no answer ---------------------------------------------------------
 "$PYTHON" - gateway.json nolog.json "$WORK" <<'PY'
