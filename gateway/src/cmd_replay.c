@@ -22,7 +22,7 @@ static const char replay_usage[] =
     "changed: not the store, not the feeds, not the spool. The replay is\n"
     "recorded in the exchange log (event \"replay\").\n"
     "\n"
-    "RUN_ID is the run's trace id: RUN ID in `gateway status`, run_id in\n"
+    "RUN_ID is the run's trace id: run_id in `gateway --json status` and\n"
     "`gateway --json run`, trace_id in the exchange log.\n"
     "\n"
     "  --json     the report as one JSON object\n"
@@ -82,8 +82,8 @@ static int parse_options(int argc, char **argv, struct replay_options *o) {
   }
   if (!replay_is_trace_id(o->run_id)) {
     fprintf(stderr,
-            "gateway: replay: '%s' is not a run id: expected the 32 hex "
-            "digits of RUN ID in `gateway status`\n",
+            "gateway: replay: '%s' is not a run id: expected 32 hex digits "
+            "(run_id in `gateway --json status`)\n",
             o->run_id);
     return GW_EXIT_USAGE;
   }

@@ -154,13 +154,12 @@ static json_t *report_json(const struct replay *r) {
  * the store and the feeds already, the log keeps what was done. */
 static json_t *replay_record(const struct replay *r, const json_t *report) {
   char name[160], span[GW_SPAN_ID_MAX];
-  json_t *rec;
+  json_t *rec = NULL, *value;
   const char *key;
-  json_t *value;
-  if (random_hex(8, span, sizeof span) != 0)
-    return NULL;
   text_format(name, sizeof name, "replay:%s",
               r->plan.source_id[0] ? r->plan.source_id : "?");
+  if (random_hex(8, span, sizeof span) != 0)
+    goto fail;
   rec = json_pack("{s:s, s:s, s:s, s:s, s:n, s:I, s:I, s:i, s:s}", "event",
                   "replay", "name", name, "trace_id", r->request.trace_id,
                   "span_id", span, "parent_span_id", "start_time",
@@ -168,17 +167,18 @@ static json_t *replay_record(const struct replay *r, const json_t *report) {
                   (json_int_t)clock_now_ms(), "status_code",
                   r->error[0] ? 2 : 1, "replayed_trace_id", r->plan.trace_id);
   if (!rec)
-    return NULL;
+    goto fail;
   json_object_foreach((json_t *)report, key, value) {
     if (strcmp(key, "changes") == 0 || strcmp(key, "replay_id") == 0 ||
         strcmp(key, "run_id") == 0 || strcmp(key, "original") == 0)
       continue;
-    if (json_object_set(rec, key, value) != 0) {
-      json_decref(rec);
-      return NULL;
-    }
+    if (json_object_set(rec, key, value) != 0)
+      goto fail;
   }
   return rec;
+fail:
+  json_decref(rec);
+  return NULL;
 }
 
 /* No log, no replay: a replay the log does not show has failed. */
