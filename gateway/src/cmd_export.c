@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char export_usage[] =
     "Usage: gateway [--config FILE] export --format json|xml|csv [OPTIONS]\n"
@@ -43,6 +44,7 @@ struct export_args {
   const char *areas[MAX_FILTERS + 1];
   size_t n_indicators, n_areas;
   const char *from, *to, *as_of, *output;
+  char as_of_canonical[32]; /* --as-of as the store writes times */
   int have_format;
   char store_path[4096]; /* for the revision history (--with-provenance) */
 };
@@ -56,6 +58,21 @@ static int add_filter(const char **list, size_t *n, const char *value) {
   list[(*n)++] = value;
   list[*n] = NULL;
   return 0;
+}
+
+/* The store compares times as text in its own form, 2026-11-24T12:00:00.000Z;
+ * "12:00:00Z" would sort after "12:00:00.123Z", so --as-of is checked and
+ * rewritten to that form (fraction padded or cut to milliseconds). */
+static int canonical_as_of(const char *text, char *out, size_t size) {
+  time_t ignored;
+  char ms[4] = "000";
+  const char *frac = text + 19;
+  if (clock_parse_rfc3339(text, &ignored) != 0)
+    return -1;
+  if (*frac == '.')
+    for (size_t i = 0; i < 3 && frac[1 + i] >= '0' && frac[1 + i] <= '9'; i++)
+      ms[i] = frac[1 + i];
+  return text_format(out, size, "%.19s.%sZ", text, ms);
 }
 
 static int parse_delimiter(const char *v, char *out) {
@@ -116,7 +133,15 @@ static int parse_args(int argc, char **argv, struct export_args *a) {
       a->to = optarg;
       break;
     case O_ASOF:
-      a->as_of = optarg;
+      if (canonical_as_of(optarg, a->as_of_canonical,
+                          sizeof a->as_of_canonical) != 0) {
+        fprintf(stderr,
+                "gateway: export: --as-of '%s' is not a UTC time such as "
+                "2026-11-24T12:00:00Z\n",
+                optarg);
+        return -1;
+      }
+      a->as_of = a->as_of_canonical;
       break;
     case O_PROV:
       a->opt.with_provenance = 1;
