@@ -602,6 +602,12 @@ int note_checkpoint_parse(const char *text, size_t len,
   const char *size = next_line(text, len, &pos, &size_len);
   const char *root = next_line(text, len, &pos, &root_len);
   memset(out, 0, sizeof *out);
+  if (!text_chars_valid(text, len)) {
+    (void)text_copy(why, why_size,
+                    "a checkpoint must be UTF-8 text without"
+                    " control characters");
+    return -1;
+  }
   if (!origin || !size || !root || len == 0 || text[len - 1] != '\n') {
     (void)text_copy(why, why_size,
                     "a checkpoint needs origin, size and root lines");

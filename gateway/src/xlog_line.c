@@ -283,6 +283,10 @@ static int read_seq(struct scan *s, struct xlog_line *out) {
   uint64_t v = 0;
   if (scan_number(s, &is_uint) != 0)
     return -1;
+  if (s->p - start == 2 && memcmp(start, "-0", 2) == 0) {
+    is_uint = 1; /* jansson reads -0 as the integer 0 */
+    start++;
+  }
   if (!is_uint)
     return 0;
   for (const unsigned char *p = start; p < s->p; p++) {

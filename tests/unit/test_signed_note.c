@@ -337,6 +337,17 @@ Test(checkpoint, bad_bodies) {
   }
 }
 
+/* found by fuzz_signed_note: a NUL in the origin line cut it short */
+Test(checkpoint, control_characters_are_refused) {
+  const char body[] =
+      "orig\0in\n3\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+  struct note_checkpoint cp;
+  char why[160] = "";
+  cr_assert_eq(
+      note_checkpoint_parse(body, sizeof body - 1, &cp, why, sizeof why), -1);
+  cr_assert(strstr(why, "control characters") != NULL, "%s", why);
+}
+
 Test(checkpoint, signed_checkpoint_round_trip_with_a_fresh_key) {
   char hex[AUDIT_SEED_HEX_SIZE], err[256];
   struct gw_note_signer *s = NULL;
