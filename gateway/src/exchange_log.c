@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define XLOG_READ_CHUNK ((size_t)256 << 10)
+/* The streaming buffer starts small and grows to hold the longest line. */
+#define XLOG_BUF_START ((size_t)64 << 10)
+#define XLOG_BUF_MAX (XLOG_MAX_LINE_BYTES + ((size_t)256 << 10))
 #define XLOG_REASON_SIZE 1024
 #define XLOG_PATH_MAX 4096
 #define XLOG_DAY_SIZE 11 /* "YYYY-MM-DD" */
@@ -275,7 +277,7 @@ static int take_line(struct gw_xlog *log, const char *line, size_t len,
 static int stream_lines(struct gw_xlog *log, int fd, const char *name,
                         off_t from, off_t to, int in_active, off_t *end,
                         struct err_sink *e) {
-  size_t cap = XLOG_MAX_LINE_BYTES + XLOG_READ_CHUNK;
+  size_t cap = XLOG_BUF_START;
   char *buf = gw_malloc(cap);
   size_t have = 0;
   off_t pos = from; /* file offset of buf[0] */
@@ -286,10 +288,20 @@ static int stream_lines(struct gw_xlog *log, int fd, const char *name,
     goto out;
   }
   while (pos + (off_t)have < to) {
-    size_t want = cap - have;
-    size_t start = 0;
+    size_t want, start = 0;
     ssize_t got;
     char *nl;
+    if (have == cap) { /* a line longer than the buffer: grow it */
+      size_t bigger = cap * 2 < XLOG_BUF_MAX ? cap * 2 : XLOG_BUF_MAX;
+      char *grown = bigger > cap ? gw_realloc(buf, bigger) : NULL;
+      if (!grown) {
+        (void)text_format(e->buf, e->size, "out of memory reading %s", name);
+        goto out;
+      }
+      buf = grown;
+      cap = bigger;
+    }
+    want = cap - have;
     if ((off_t)want > to - pos - (off_t)have)
       want = (size_t)(to - pos - (off_t)have);
     got = xlog_pread_all(fd, buf + have, want, pos + (off_t)have);

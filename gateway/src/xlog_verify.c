@@ -28,7 +28,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define VERIFY_CHUNK ((size_t)1 << 20)
+/* The read buffer starts small and grows to hold the longest line. */
+#define VERIFY_BUF_START ((size_t)64 << 10)
+#define VERIFY_BUF_MAX (XLOG_MAX_LINE_BYTES + ((size_t)1 << 20))
 #define VERIFY_PATH_MAX 4096
 /* An off-site note file holds one short note per checkpoint; a million
  * checkpoints stay well below this. */
@@ -607,22 +609,41 @@ static int process_line(struct verifier *v, const char *line, size_t len) {
 
 /* ---- files ----------------------------------------------------------- */
 
+struct read_buf {
+  char *data;
+  size_t cap;
+};
+
+/* Doubles the buffer (up to VERIFY_BUF_MAX) when a line fills it. */
+static int grow(struct verifier *v, struct read_buf *b) {
+  size_t cap = b->cap * 2 < VERIFY_BUF_MAX ? b->cap * 2 : VERIFY_BUF_MAX;
+  char *bigger = cap > b->cap ? gw_realloc(b->data, cap) : NULL;
+  if (!bigger)
+    return fail(v, XLOG_IO, "out of memory reading %s", v->file);
+  b->data = bigger;
+  b->cap = cap;
+  return 0;
+}
+
 /* Streams fd[0, size) line by line; last says whether this is the active
  * file, whose unterminated tail is a torn line rather than damage. */
 static int verify_file(struct verifier *v, int fd, const char *name, off_t size,
-                       int last, char *buf, size_t cap) {
+                       int last, struct read_buf *b) {
   size_t have = 0;
-  off_t done = 0; /* bytes read into buf so far, in total */
+  off_t done = 0; /* bytes read into the buffer so far, in total */
   v->file = name;
   v->line_no = 0;
   while (done < size) {
     size_t start = 0;
-    size_t want = cap - have;
+    size_t want;
     ssize_t got;
     char *nl;
+    if (have == b->cap && grow(v, b) != 0)
+      return -1;
+    want = b->cap - have;
     if ((off_t)want > size - done)
       want = (size_t)(size - done);
-    got = read(fd, buf + have, want);
+    got = read(fd, b->data + have, want);
     if (got < 0 && errno == EINTR)
       continue;
     if (got <= 0)
@@ -630,12 +651,12 @@ static int verify_file(struct verifier *v, int fd, const char *name, off_t size,
                   got < 0 ? strerror(errno) : "it shrank while being read");
     have += (size_t)got;
     done += got;
-    while ((nl = memchr(buf + start, '\n', have - start)) != NULL) {
-      size_t len = (size_t)(nl - (buf + start));
+    while ((nl = memchr(b->data + start, '\n', have - start)) != NULL) {
+      size_t len = (size_t)(nl - (b->data + start));
       v->line_no++;
       (void)text_format(v->where, sizeof v->where, "%s:%llu", name,
                         (unsigned long long)v->line_no);
-      if (process_line(v, buf + start, len) != 0)
+      if (process_line(v, b->data + start, len) != 0)
         return -1;
       start += len + 1;
     }
@@ -643,7 +664,7 @@ static int verify_file(struct verifier *v, int fd, const char *name, off_t size,
       return fail(v, XLOG_NOT_RECORD,
                   "%s:%llu is longer than %zu bytes: not a log record", name,
                   (unsigned long long)(v->line_no + 1), XLOG_MAX_LINE_BYTES);
-    memmove(buf, buf + start, have - start);
+    memmove(b->data, b->data + start, have - start);
     have -= start;
   }
   if (have == 0)
@@ -659,8 +680,8 @@ static int verify_file(struct verifier *v, int fd, const char *name, off_t size,
   return 0;
 }
 
-static int verify_path(struct verifier *v, const char *path, char *buf,
-                       size_t cap) {
+static int verify_path(struct verifier *v, const char *path,
+                       struct read_buf *b) {
   struct stat st;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   int rc;
@@ -668,7 +689,7 @@ static int verify_path(struct verifier *v, const char *path, char *buf,
     rc = fail(v, XLOG_IO, "cannot open %s: %s", path, strerror(errno));
   } else {
     v->rep->files++;
-    rc = verify_file(v, fd, path, st.st_size, 0, buf, cap);
+    rc = verify_file(v, fd, path, st.st_size, 0, b);
   }
   if (fd >= 0)
     close(fd);
@@ -768,15 +789,14 @@ static void set_warning(struct verifier *v) {
 static int verify_all(struct verifier *v, const char *path) {
   char seg[VERIFY_PATH_MAX];
   struct snapshot s;
-  char *buf = NULL;
-  size_t cap = XLOG_MAX_LINE_BYTES + VERIFY_CHUNK;
+  struct read_buf b = {NULL, VERIFY_BUF_START};
   int rc = -1;
   if (take_snapshot(v, path, &s) != 0)
     return -1;
   if (v->opts->checkpoint_file && load_notes(v) != 0)
     goto out;
-  buf = gw_malloc(cap);
-  if (!buf) {
+  b.data = gw_malloc(b.cap);
+  if (!b.data) {
     fail(v, XLOG_IO, "out of memory verifying %s", path);
     goto out;
   }
@@ -784,19 +804,19 @@ static int verify_all(struct verifier *v, const char *path) {
     goto out;
   for (unsigned n = 1; n <= s.segments; n++) {
     if (xlog_segment_path(path, n, seg, sizeof seg) != 0 ||
-        verify_path(v, seg, buf, cap) != 0)
+        verify_path(v, seg, &b) != 0)
       goto out;
   }
   if (s.fd >= 0) {
     v->rep->files++;
-    if (verify_file(v, s.fd, path, s.size, 1, buf, cap) != 0)
+    if (verify_file(v, s.fd, path, s.size, 1, &b) != 0)
       goto out;
   }
   rc = finish(v, path);
 out:
   if (s.fd >= 0)
     close(s.fd);
-  gw_free(buf);
+  gw_free(b.data);
   return rc;
 }
 

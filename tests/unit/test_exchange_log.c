@@ -209,6 +209,31 @@ Test(exchange_log, reopen_finds_last_line_longer_than_a_read_chunk) {
   free(big);
 }
 
+Test(exchange_log, lines_longer_than_the_stream_buffers) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog *log = open_ok(path);
+  size_t big_len = 300000; /* beyond the 64 KiB the readers start with */
+  char *big = malloc(big_len + 1);
+  json_t *r;
+  char err[512];
+  cr_assert_not_null(big);
+  memset(big, 'b', big_len);
+  big[big_len] = '\0';
+  r = json_pack("{s:s}", "detail", big);
+  append_n(log, 1);
+  cr_assert_eq(xlog_append(log, r, err, sizeof err), 0, "%s", err);
+  append_n(log, 1);
+  cr_assert_eq(xlog_append(log, r, err, sizeof err), 0, "%s", err);
+  xlog_close(log);
+  log = open_ok(path); /* streams the long lines to rebuild the tree */
+  cr_assert_eq(xlog_next_seq(log), 5);
+  append_n(log, 1);
+  xlog_close(log);
+  cr_assert_eq(verify_ok(path), 7);
+  json_decref(r);
+  free(big);
+}
+
 Test(exchange_log, seq_time_prev_come_first_and_caller_fields_kept) {
   const char *path = ts_path(tmp_dir, "x.log");
   struct gw_xlog *log = open_ok(path);
