@@ -64,10 +64,11 @@ static int first_offered(unsigned offered) {
 
 /* ---- Accept ------------------------------------------------------------- */
 
-/* One media range of an Accept header. */
+/* One media range of an Accept header. type is lower-case: "text/csv",
+ * "text/" followed by '*', or the full wildcard. */
 struct range {
-  char type[MEDIA_MAX]; /* "text/csv", "text/ *" or "* / *" without the spaces */
-  int q;                /* weight in thousandths, 0..1000 */
+  char type[MEDIA_MAX];
+  int q; /* weight in thousandths, 0..1000 */
 };
 
 /* "0.5" -> 500; -1 when not a qvalue. */
