@@ -103,8 +103,9 @@ struct serve_request {
   off_t file_size;
   int cache_hit;
   int not_modified;
-  int64_t rows; /* -1: not counted (a feed file) */
-  uint64_t bytes;
+  int64_t rows;            /* -1: not counted (a feed file) */
+  uint64_t content_length; /* of the body (a HEAD's is not sent) */
+  uint64_t bytes;          /* body bytes sent */
 };
 
 /* evhttp's callback for every request (serve_routes.c). */

@@ -50,7 +50,9 @@ static void printable(const char *in, char *out, size_t size) {
   out[w] = '\0';
 }
 
-/* The request target as logged: redacted, printable, split at '?'. */
+/* The request target as logged: redacted, printable, split at '?'. The
+ * buffers are static (too large for a stack): the server answers on one
+ * thread, the event loop's (serve.h). */
 static void logged_target(const struct serve_request *r, char *path,
                           size_t path_size, char *query, size_t query_size) {
   static char redacted[TARGET_MAX], escaped[ESCAPED_MAX];

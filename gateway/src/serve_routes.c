@@ -527,7 +527,7 @@ static void send_answer(struct serve_request *r, const char *raw_query) {
         r->answer.content_type[0] ? r->answer.content_type
                                   : "application/json");
     if (text_format(length, sizeof length, "%llu",
-                    (unsigned long long)r->bytes) == 0)
+                    (unsigned long long)r->content_length) == 0)
       add(h, "Content-Length", length);
     if (!head && put_body(r, evhttp_request_get_output_buffer(r->req)) != 0) {
       evhttp_send_error(r->req, 500, NULL);
@@ -551,10 +551,14 @@ static void settle(struct serve_request *r) {
     r->not_modified = 1;
   if (r->status != 200)
     error_body(r);
-  r->bytes = r->not_modified   ? 0
-             : r->file_fd >= 0 ? (uint64_t)r->file_size
-             : r->answer.body  ? r->answer.body->len
-                               : 0;
+  r->content_length = r->not_modified   ? 0
+                      : r->file_fd >= 0 ? (uint64_t)r->file_size
+                      : r->answer.body  ? r->answer.body->len
+                                        : 0;
+  /* HEAD: the length of the body a GET would get, none sent */
+  r->bytes = evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD
+                 ? 0
+                 : r->content_length;
 }
 
 static void init_request(struct serve_request *r, struct gw_serve *s,
@@ -595,7 +599,7 @@ void serve_handle_request(struct evhttp_request *req, void *arg) {
                "log, no answer); try again later");
     r.not_modified = 0;
     error_body(&r);
-    r.bytes = r.answer.body ? r.answer.body->len : 0;
+    r.content_length = r.answer.body ? r.answer.body->len : 0;
   }
   send_answer(&r, raw_query);
   drop_answer(&r);
