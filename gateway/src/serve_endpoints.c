@@ -19,6 +19,7 @@
 #include "digest.h"
 #include "monitor.h"
 #include "serve_catalogue.h"
+#include "schedule.h"
 #include "serve_internal.h"
 #include "text.h"
 
@@ -55,6 +56,23 @@ static int add_run(const struct gw_run_record *rec, void *user) {
   return g->failed;
 }
 
+/* The soonest next run of any scheduled source, or 0. */
+static time_t next_scheduled_run(const struct gw_config *cfg, time_t now) {
+  time_t soonest = 0, next;
+  for (size_t i = 0; i < cfg->source_count; i++)
+    if (schedule_next_run(cfg, &cfg->sources[i], now, &next) == 0 &&
+        (soonest == 0 || next < soonest))
+      soonest = next;
+  return soonest;
+}
+
+long serve_max_age(const struct gw_serve *s, time_t now) {
+  long max_age = (long)s->app->cfg->serve.cache_seconds;
+  if (s->next_run > now && s->next_run - now < max_age)
+    max_age = (long)(s->next_run - now);
+  return max_age;
+}
+
 void serve_refresh_generation(struct gw_serve *s, int force) {
   struct generation g = {NULL, 0, 0};
   char hex[GW_SHA256_HEX_SIZE], err[GW_ERR_MAX], targets[64];
@@ -63,6 +81,7 @@ void serve_refresh_generation(struct gw_serve *s, int force) {
   if (!force && now - s->generation_checked < GENERATION_POLL_SECONDS)
     return;
   s->generation_checked = now;
+  s->next_run = next_scheduled_run(s->app->cfg, time(NULL));
   if (force) /* forget everything, whatever the digest says */
     serve_cache_set_generation(s->cache, "invalidated");
   g.sha = sha256_begin();

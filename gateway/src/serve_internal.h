@@ -67,6 +67,7 @@ struct gw_serve {
   double generation_checked;
   char generation[SERVE_GENERATION_MAX];
   time_t data_time; /* when the store last took a run's data, or 0 */
+  time_t next_run;  /* the next scheduled run of any source, or 0: none */
   /* graceful stop */
   int draining;
   long in_flight; /* answers handed to evhttp and not yet written */
@@ -136,9 +137,13 @@ void serve_get_health(struct serve_request *r);
 void serve_get_feed(struct serve_request *r, const char *name,
                     const struct serve_query *q);
 
-/* Re-read the store's generation when a second has passed (or force);
- * a new generation empties the cache. */
+/* Re-read the store's generation (and the next scheduled run) when a
+ * second has passed (or force); a new generation empties the cache. */
 void serve_refresh_generation(struct gw_serve *s, int force);
+
+/* Seconds a client may keep an answer: serve.cache_seconds, but never
+ * beyond the next scheduled run, when the data may change. */
+long serve_max_age(const struct gw_serve *s, time_t now);
 
 /* The "serve" exchange-log record of a finished request. 0 or -1 (err). */
 int serve_log_request(const struct serve_request *r, char *err,

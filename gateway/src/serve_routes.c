@@ -350,13 +350,12 @@ static void answer(struct serve_request *r, const struct route *rt,
     }
     r->format_known = 1;
   }
+  if (r->client) /* the store's state and the next scheduled run */
+    serve_refresh_generation(r->s, 0);
   cacheable = rt != &routes[0] && rt->offered && r->client &&
               cache_key(r, raw_query, key, sizeof key) == 0;
-  if (cacheable) {
-    serve_refresh_generation(r->s, 0);
-    if (from_cache(r, key))
-      goto out;
-  }
+  if (cacheable && from_cache(r, key))
+    goto out;
   dispatch(r, rt, name, &q);
   if (cacheable && r->status == 200 && r->answer.body &&
       serve_cache_put(r->s->cache, key, &r->answer) < 0)
@@ -439,7 +438,7 @@ static void add_next_link(struct serve_request *r, struct evkeyvalq *h,
 
 static void add_validators(struct serve_request *r, struct evkeyvalq *h) {
   char date[SERVE_HTTP_DATE_MAX], cc[64];
-  long max_age = (long)r->s->app->cfg->serve.cache_seconds;
+  long max_age = serve_max_age(r->s, time(NULL));
   if (r->answer.etag[0])
     add(h, "ETag", r->answer.etag);
   if (r->answer.last_modified &&

@@ -174,8 +174,15 @@ PY
 pass "schemas/openapi.yaml names every endpoint and documents every status given"
 
 # ---- bounded connections -----------------------------------------------------
-sed -e 's/"cache_seconds": 60/"cache_seconds": 60, "max_connections": 2, "timeout_seconds": 5/' gateway.json >bounded.json
-grep -q '"max_connections": 2' bounded.json || fail "could not set max_connections"
+# (also: a source due every five minutes caps max-age below cache_seconds)
+"$PYTHON" - gateway.json bounded.json <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["serve"].update({"cache_seconds": 3600, "max_connections": 2,
+                     "timeout_seconds": 5})
+cfg["sources"][0]["schedule"] = "*/5 * * * *"
+json.dump(cfg, open(sys.argv[2], "w"), indent=2)
+PY
 serve_start "$WORK/bounded.json"
 "$PYTHON" - "$CA" "$(cat serve.port)" "$TOKEN_ALL" <<'PY' || fail "max_connections is not enforced"
 import socket, ssl, sys, time
@@ -228,8 +235,12 @@ for partial in (b"", b"GET /v1/health HTTP/1.1\r\nHost: x\r\n"):
     assert data == b"", data[:60]
     assert 4 <= took < 40, took
 PY
+assert_eq "$(as_all /v1/indicators)" 200 "indicators with a scheduled source"
+max_age=$(header Cache-Control | sed -n 's/^private, max-age=\([0-9]*\)$/\1/p')
+[ -n "$max_age" ] && [ "$max_age" -ge 1 ] && [ "$max_age" -le 330 ] ||
+  fail "Cache-Control '$(header Cache-Control)' does not end at the next run (every 5 minutes + jitter)"
 serve_stop
-pass "at max_connections the server stops accepting and resumes when a connection closes; idle connections close after timeout_seconds"
+pass "at max_connections the server stops accepting and resumes when a connection closes; idle connections close after timeout_seconds; max-age ends at the next scheduled run"
 
 # ---- no log, no answer ---------------------------------------------------------
 "$PYTHON" - gateway.json nolog.json "$WORK" <<'PY'
