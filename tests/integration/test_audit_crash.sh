@@ -84,7 +84,8 @@ segments=$(ls data/exchange.log.0* 2>/dev/null | wc -l)
 pass "20 crashes of the appender ($cuts with a cut last line): $records records in $segments segments, $seals torn tails sealed, intact every time"
 
 for i in 1 2 3; do
-  gw run >run.out 2>&1 &
+  # not through gw(): $! must be the gateway (or valgrind) itself
+  $GW_WRAPPER "$GW_BIN" --config "$WORK/gateway.json" run >run.out 2>&1 &
   pid=$!
   sleep "0.$((RANDOM % 6))"
   kill -9 "$pid" 2>/dev/null || true
