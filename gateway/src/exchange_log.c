@@ -368,10 +368,12 @@ static int adopt_last_line(struct gw_xlog *log, struct err_sink *e) {
   } else if ((uint64_t)json_integer_value(seq) != lines - 1) {
     (void)text_format(reason, sizeof reason,
                       "exchange log %s is damaged: its last record has seq"
-                      " %lld but the log holds %llu records; run `gateway"
-                      " audit verify` and follow docs/exchange-log.md",
+                      " %lld but the log (%u closed segments and the active"
+                      " file) holds %llu records, so a segment is missing or"
+                      " records were removed; run `gateway audit verify` and"
+                      " follow docs/exchange-log.md",
                       log->path, (long long)json_integer_value(seq),
-                      (unsigned long long)lines);
+                      log->segments, (unsigned long long)lines);
     refuse(log, reason);
   }
   if (log->last_in_active && when && strlen(when) >= XLOG_DAY_SIZE - 1)

@@ -1004,6 +1004,22 @@ Test(segments, damaged_closed_segment_blocks_appends) {
   verify_fails_with(path, "the closed segment ends inside a record");
 }
 
+Test(segments, a_missing_segment_blocks_appends) {
+  const char *path = ts_path(tmp_dir, "x.log");
+  struct gw_xlog_options o = {.rotate_bytes = 600};
+  struct gw_xlog *log = open_opts(path, &o);
+  char seg[512], err[512];
+  append_n(log, 12);
+  xlog_close(log);
+  cr_assert_geq(xlog_segment_count(path), 2);
+  cr_assert_eq(xlog_segment_path(path, 1, seg, sizeof seg), 0);
+  cr_assert_eq(unlink(seg), 0);
+  log = NULL;
+  cr_assert_eq(xlog_open_with(path, &o, &log, err, sizeof err), 0, "%s", err);
+  cr_assert(strstr(err, "a segment is missing") != NULL, "%s", err);
+  xlog_close(log);
+}
+
 /* ---- sealing a torn tail ------------------------------------------------- */
 
 Test(seal, torn_bytes_are_moved_logged_and_the_chain_continues) {
