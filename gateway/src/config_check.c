@@ -2,11 +2,13 @@
  * config_check.c - see config_check.h.
  */
 #include "config_check.h"
+#include "audit_keys.h"
 #include "catalogue.h"
 #include "config.h"
 #include "plugin_loader.h"
 #include "targets.h"
 #include "text.h"
+#include <openssl/crypto.h>
 #include <string.h>
 
 static void report_lines(FILE *report, const char *text) {
@@ -44,6 +46,23 @@ static int check_sources(struct gw_config *cfg,
   return problems;
 }
 
+/* The key is read only when the log opens; a wrong one should fail the
+ * check, not the first run. */
+static int check_signing_key(const struct gw_config *cfg, FILE *report) {
+  unsigned char seed[NOTE_SEED_SIZE];
+  char err[512];
+  int rc = 0;
+  if (!cfg->audit_signing_key)
+    return 0;
+  if (audit_seed_parse(cfg->audit_signing_key, seed, err, sizeof err) != 0) {
+    fprintf(report, "%s:%d: audit.signing_key: %s\n", cfg->path,
+            config_line_of(cfg, "/audit/signing_key"), err);
+    rc = 1;
+  }
+  OPENSSL_cleanse(seed, sizeof seed);
+  return rc;
+}
+
 int config_check_file(const char *path, FILE *report,
                       struct gw_check_summary *summary) {
   static _Thread_local char err[GW_CONFIG_ERR_MAX];
@@ -57,6 +76,7 @@ int config_check_file(const char *path, FILE *report,
     report_lines(report, err[0] ? err : "cannot load the configuration");
     return 1;
   }
+  problems += check_signing_key(cfg, report);
   if (catalogue_load(cfg->catalogue, &cat, err, sizeof err) != 0) {
     report_lines(report, err);
     problems++;

@@ -299,6 +299,26 @@ static void arm_timer(struct gw_daemon *d) {
   evtimer_add(d->timer, &tv);
 }
 
+/* ---- checkpoints while idle ---------------------------------------------- */
+
+/* The log writes interval checkpoints when it appends; an idle daemon
+ * appends nothing, so the loop asks for one at the same interval. */
+static void on_checkpoint_timer(evutil_socket_t fd, short what, void *arg) {
+  struct gw_daemon *d = arg;
+  char err[1024];
+  (void)fd;
+  (void)what;
+  if (d->app.xlog && xlog_checkpoint(d->app.xlog, err, sizeof err) != 0)
+    diag(GW_LOG_ERROR, "daemon: exchange log checkpoint: %s", err);
+}
+
+static void arm_checkpoint_timer(struct gw_daemon *d) {
+  struct timeval tv = {.tv_sec = (long)d->app.cfg->audit.checkpoint_interval_s,
+                       .tv_usec = 0};
+  if (tv.tv_sec > 0)
+    evtimer_add(d->checkpoint_timer, &tv);
+}
+
 /* ---- metrics endpoint -------------------------------------------------- */
 
 static int health(void *user, char *detail, size_t size) {
@@ -439,17 +459,25 @@ static void on_hup(struct gw_daemon *d) {
 static int take_over_xlog(struct gw_daemon *d, char *why, size_t why_size) {
   struct gw_app *next = &d->next_app;
   struct gw_xlog_options opts;
-  if (strcmp(next->cfg->audit_path, d->app.cfg->audit_path) == 0) {
-    next->xlog = d->app.xlog;
-    d->app.xlog = NULL;
-    return 0;
-  }
+  char again[1024];
+  /* Reopened even when the path stays: the signing key, checkpoint and
+   * rotation settings may have changed. Closing first writes the old
+   * handle's closing checkpoint before the new handle reads the tail. */
+  xlog_close(d->app.xlog);
+  d->app.xlog = NULL;
   audit_xlog_options(next->cfg, &opts);
-  return xlog_open_with(next->cfg->audit_path, &opts, &next->xlog, why,
-                        why_size) == 0 &&
-                 next->xlog
-             ? 0
-             : -1;
+  if (xlog_open_with(next->cfg->audit_path, &opts, &next->xlog, why,
+                     why_size) == 0 &&
+      next->xlog)
+    return 0;
+  audit_xlog_options(d->app.cfg, &opts);
+  if (xlog_open_with(d->app.cfg->audit_path, &opts, &d->app.xlog, again,
+                     sizeof again) != 0)
+    diag(GW_LOG_ERROR,
+         "daemon: cannot reopen the exchange log either: %s; every run will "
+         "fail (no log, no exchange)",
+         again);
+  return -1;
 }
 
 /* Only with no run in flight: job threads read d->app. */
@@ -491,6 +519,7 @@ static void apply_reload(struct gw_daemon *d) {
   gw_free(ids);
   (void)sync_metrics_server(d);
   (void)start_server(d);
+  arm_checkpoint_timer(d);
   metrics_config_reload(d->metrics, 1);
   log_config_event(d, "reload", "applied", NULL);
   (void)log_plugin_loads(d);
@@ -517,6 +546,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
   d->stopping = 1;
   stop_request();
   evtimer_del(d->timer);
+  event_del(d->checkpoint_timer);
   for (size_t i = 0; i < d->queue_len; i++)
     d->sources[d->queue[i]].queued = 0;
   d->queue_len = 0;
@@ -552,9 +582,12 @@ static int setup_loop(struct gw_daemon *d) {
     return -1;
   }
   d->timer = evtimer_new(d->base, on_timer, d);
+  d->checkpoint_timer =
+      event_new(d->base, -1, EV_PERSIST, on_checkpoint_timer, d);
   d->notify_event =
       event_new(d->base, d->notify_fd[0], EV_READ | EV_PERSIST, on_notify, d);
-  if (!d->timer || !d->notify_event || event_add(d->notify_event, NULL) != 0)
+  if (!d->timer || !d->checkpoint_timer || !d->notify_event ||
+      event_add(d->notify_event, NULL) != 0)
     goto fail;
   for (int i = 0; i < 3; i++) {
     d->signals[i] = evsignal_new(d->base, handled[i], on_signal, d);
@@ -575,6 +608,8 @@ static void teardown(struct gw_daemon *d) {
       event_free(d->signals[i]);
   if (d->timer)
     event_free(d->timer);
+  if (d->checkpoint_timer)
+    event_free(d->checkpoint_timer);
   if (d->notify_event)
     event_free(d->notify_event);
   serve_stop(d->server);
@@ -646,6 +681,7 @@ int daemon_main(const struct gw_daemon_options *opts) {
   if (log_plugin_loads(&d) != 0)
     goto out;
   announce(&d);
+  arm_checkpoint_timer(&d);
   queue_start_up_runs(&d);
   dispatch(&d);
   arm_timer(&d);

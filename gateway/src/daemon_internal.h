@@ -53,6 +53,7 @@ struct gw_daemon {
   int running;
   int stopping;
   struct event *timer;
+  struct event *checkpoint_timer; /* audit.checkpoint_interval_s */
   struct event *signals[3];
   struct event *notify_event;
   int notify_fd[2]; /* job threads write their job pointer when done */

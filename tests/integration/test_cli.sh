@@ -79,3 +79,20 @@ assert_eq "$rc" 2 "exit status of check with a bad targets file"
 assert_contains "$(cat check3.err)" "bad-targets.json:1:" "targets file and line"
 assert_contains "$(cat check3.err)" "bestaat_niet" "unknown indicator in targets"
 pass "check validates the targets file"
+
+# A signing key that is not 64 hex digits fails the check (not the first
+# run), and the message never repeats the key.
+"$PYTHON" - "$WORK/gateway.json" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg.pop("targets", None)
+cfg["audit"]["signing_key"] = "${GW_TEST_SIGNING_KEY}"
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+rc=0; GW_TEST_SIGNING_KEY=not-a-hex-seed-xyz gw check 2>check4.err || rc=$?
+assert_eq "$rc" 2 "exit status of check with a malformed signing key"
+assert_contains "$(cat check4.err)" "audit.signing_key" "the key named"
+if grep -q "not-a-hex-seed-xyz" check4.err; then fail "the check repeated the signing key: $(cat check4.err)"; fi
+GW_TEST_SIGNING_KEY=$(printf '%064d' 7) gw check >/dev/null 2>check5.err ||
+  fail "check refused a well-formed signing key: $(cat check5.err)"
+pass "check validates audit.signing_key without echoing it"
