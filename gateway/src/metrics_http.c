@@ -10,6 +10,7 @@
 #include "metrics_http.h"
 #include "gw_alloc.h"
 #include "metrics.h"
+#include "net_listen.h"
 #include "text.h"
 #include <errno.h>
 #include <event2/buffer.h>
@@ -53,32 +54,6 @@ struct gw_metrics_server {
 
 /* ---- the listening socket -------------------------------------------- */
 
-/* "host:port" or "[v6]:port" into host and port; 0 or -1. */
-static int split_listen(const char *listen, char *host, size_t host_size,
-                        char *port, size_t port_size) {
-  const char *colon;
-  int64_t number;
-  if (listen[0] == '[') {
-    const char *close = strchr(listen, ']');
-    if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= host_size)
-      return -1;
-    memcpy(host, listen + 1, (size_t)(close - listen - 1));
-    host[close - listen - 1] = '\0';
-    colon = close + 1;
-  } else {
-    colon = strrchr(listen, ':');
-    if (!colon || memchr(listen, ':', (size_t)(colon - listen)) ||
-        (size_t)(colon - listen) >= host_size)
-      return -1;
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-  }
-  if (host[0] == '\0' || text_parse_int64(colon + 1, &number) != 0 ||
-      number < 0 || number > 65535)
-    return -1;
-  return text_format(port, port_size, "%d", (int)number);
-}
-
 static int is_loopback(const struct sockaddr *sa) {
   if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -96,37 +71,6 @@ static int is_loopback(const struct sockaddr *sa) {
   return 0;
 }
 
-/* A listening, non-blocking socket on ai; -1 with errno set. */
-static evutil_socket_t listen_on(const struct addrinfo *ai) {
-  evutil_socket_t fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-  int saved;
-  if (fd < 0)
-    return -1;
-  if (evutil_make_socket_closeonexec(fd) != 0 ||
-      evutil_make_socket_nonblocking(fd) != 0 ||
-      evutil_make_listen_socket_reuseable(fd) != 0 ||
-      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-      listen(fd, LISTEN_BACKLOG) != 0) {
-    saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
-}
-
-static int bound_port(evutil_socket_t fd) {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-    return -1;
-  if (ss.ss_family == AF_INET)
-    return ntohs(((const struct sockaddr_in *)&ss)->sin_port);
-  if (ss.ss_family == AF_INET6)
-    return ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
-  return -1;
-}
-
 /* Resolves listen, refuses it unless every address is loopback, and
  * listens on the first address that binds. The fd, or -1 with err. */
 static evutil_socket_t open_listener(const char *listen, char *err,
@@ -136,7 +80,7 @@ static evutil_socket_t open_listener(const char *listen, char *err,
   const struct addrinfo *ai;
   evutil_socket_t fd = -1;
   int gai, last_errno = EADDRNOTAVAIL;
-  if (split_listen(listen, host, sizeof host, port, sizeof port) != 0) {
+  if (net_split_listen(listen, host, sizeof host, port, sizeof port) != 0) {
     text_format(err, err_size,
                 "metrics: cannot listen on \"%s\": expected \"host:port\" "
                 "such as \"127.0.0.1:9464\"",
@@ -163,7 +107,7 @@ static evutil_socket_t open_listener(const char *listen, char *err,
     }
   }
   for (ai = found; ai && fd < 0; ai = ai->ai_next) {
-    fd = listen_on(ai);
+    fd = net_listen_socket(ai, LISTEN_BACKLOG);
     if (fd < 0)
       last_errno = errno;
   }
@@ -340,7 +284,7 @@ int metrics_server_start(struct event_base *base, const char *listen,
   fd = open_listener(listen, err, err_size);
   if (fd < 0)
     goto out;
-  s->port = bound_port(fd);
+  s->port = net_bound_port(fd);
   if (s->port < 0) {
     text_format(err, err_size, "metrics: cannot listen on %s: %s", listen,
                 strerror(errno));

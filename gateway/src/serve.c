@@ -37,6 +37,7 @@
 
 #include "clock.h"
 #include "gw_alloc.h"
+#include "net_listen.h"
 #include "serve_internal.h"
 #include "text.h"
 
@@ -220,64 +221,6 @@ static int make_tls(struct gw_serve *s, char *err, size_t err_size) {
 /* ---- the listening socket ---------------------------------------------------
  */
 
-/* "host:port" or "[v6]:port"; 0 or -1. */
-static int split_listen(const char *listen, char *host, size_t host_size,
-                        char *port, size_t port_size) {
-  const char *colon;
-  int64_t number;
-  size_t n;
-  if (listen[0] == '[') {
-    const char *close = strchr(listen, ']');
-    if (!close || close[1] != ':')
-      return -1;
-    n = (size_t)(close - listen - 1);
-    colon = close + 1;
-    listen++;
-  } else {
-    colon = strrchr(listen, ':');
-    if (!colon)
-      return -1;
-    n = (size_t)(colon - listen);
-  }
-  if (n == 0 || n >= host_size)
-    return -1;
-  memcpy(host, listen, n);
-  host[n] = '\0';
-  if (text_parse_int64(colon + 1, &number) != 0 || number < 0 || number > 65535)
-    return -1;
-  return text_format(port, port_size, "%d", (int)number);
-}
-
-static evutil_socket_t listen_on(const struct addrinfo *ai) {
-  evutil_socket_t fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-  int saved;
-  if (fd < 0)
-    return -1;
-  if (evutil_make_socket_closeonexec(fd) != 0 ||
-      evutil_make_socket_nonblocking(fd) != 0 ||
-      evutil_make_listen_socket_reuseable(fd) != 0 ||
-      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-      listen(fd, LISTEN_BACKLOG) != 0) {
-    saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
-}
-
-static int bound_port(evutil_socket_t fd) {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-    return -1;
-  if (ss.ss_family == AF_INET)
-    return ntohs(((const struct sockaddr_in *)&ss)->sin_port);
-  if (ss.ss_family == AF_INET6)
-    return ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
-  return -1;
-}
-
 /* We bind the socket ourselves so the operator sees the real errno
  * ("Address already in use"), then hand it to evhttp. */
 static int open_listener(struct gw_serve *s, const char *listen, char *err,
@@ -288,7 +231,7 @@ static int open_listener(struct gw_serve *s, const char *listen, char *err,
   struct evconnlistener *listener;
   evutil_socket_t fd = -1;
   int gai, last_errno = EADDRNOTAVAIL, rc = -1;
-  if (split_listen(listen, host, sizeof host, port, sizeof port) != 0) {
+  if (net_split_listen(listen, host, sizeof host, port, sizeof port) != 0) {
     (void)text_format(err, err_size,
                       "serve: cannot listen on \"%s\": expected \"host:port\" "
                       "such as \"127.0.0.1:8443\"",
@@ -306,7 +249,7 @@ static int open_listener(struct gw_serve *s, const char *listen, char *err,
     return -1;
   }
   for (ai = found; ai && fd < 0; ai = ai->ai_next) {
-    fd = listen_on(ai);
+    fd = net_listen_socket(ai, LISTEN_BACKLOG);
     if (fd < 0)
       last_errno = errno;
   }
@@ -316,7 +259,7 @@ static int open_listener(struct gw_serve *s, const char *listen, char *err,
                       strerror(last_errno));
     return -1;
   }
-  s->port = bound_port(fd);
+  s->port = net_bound_port(fd);
   /* backlog 0: the socket already listens. The listener owns fd from
    * here, and evhttp owns the listener once bound. */
   listener =
