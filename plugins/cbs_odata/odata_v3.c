@@ -163,12 +163,16 @@ static gw_result data_row(void *opaque, struct gw_run *run, const json_t *row,
     struct cbs_cell cell;
     gw_result rc;
 
+    /* DataProperties listed the column, so a row without it comes from
+     * a table whose structure changed during the run (or from another
+     * table): storing the pages before it would mix two tables. */
     if (!value) {
-      char reason[160];
-      snprintf(reason, sizeof reason, "no column %s in the row", topic->column);
-      ctx->host->reject(run, where, reason);
-      st->rejected++;
-      continue;
+      ctx->host->log(run, GW_LOG_ERROR,
+                     "%s: %s has no column %s, which DataProperties lists: "
+                     "the table changed during the run; nothing of this run "
+                     "is stored",
+                     ctx->dataset, where, topic->column);
+      return GW_FAIL;
     }
     cbs_cell_from_json(ctx, run, value, &cell);
     if (!cell.usable) {
