@@ -20,8 +20,18 @@ get STATUS with a JSON error body (429 and 503 also carry Retry-After: 1);
 later ones are served normally. Each rule counts on its own, across all
 paths it matches, so "TypedDataSet\?.*skip=200:2:500" fails exactly that
 page twice: a client that retries must get it on the third try. STATUS
-"hang" makes those requests hang like /_fault/hang (a page that stalls
-mid-run).
+may also name a fault, so one page of a paged table fails mid-run the way
+a fault route does (the page's own query is passed on, so trickle gets
+its defaults):
+  hang, trickle, short, endless, gzip-bomb, html200  as /_fault/<name>
+  redirect-http    302 to the same path and query over http://
+  redirect-host    302 to the same path and query on https://localhost
+                   (another host name for the same server and certificate)
+  other-table      the page as a different table would serve it: every
+                   topic column (a key ending in _<digits>) renamed and
+                   odata.metadata naming table 99999NED
+  new-values       the page with every numeric topic value plus 1000, as
+                   if the table was republished between two pages
 Responses carry a strong ETag and Last-Modified; If-None-Match (or, without
 it, If-Modified-Since) gives 304; Accept-Encoding: gzip gives a gzip body.
 
@@ -336,13 +346,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_json_error(401, "missing or wrong %s header" % missing)
         elif path.startswith("/_fault/"):
             self.fault(path[len("/_fault/"):], query)
-        elif flaky == HANG:
-            self.fault_hang("", query)
+        elif isinstance(flaky, str):
+            self.flaky_fault(flaky, path, split.query, query)
         elif flaky is not None:
             extra = [("Retry-After", "1")] if flaky in (429, 503) else []
             self.send_json_error(flaky, "flaky: failing on purpose", extra)
         else:
             self.serve_file(path, query)
+
+    # -- faults injected into fixture paths (--flaky REGEX:N:<fault>) --
+
+    def flaky_fault(self, kind, path, raw_query, query):
+        target = urllib.parse.quote(path) + ("?" + raw_query
+                                             if raw_query else "")
+        port = self.server.server_address[1]
+        if kind == "redirect-http":
+            self.fault_redirect("", {"to": ["http://127.0.0.1:%d%s" %
+                                            (port, target)]})
+        elif kind == "redirect-host":
+            self.fault_redirect("", {"to": ["https://localhost:%d%s" %
+                                            (port, target)]})
+        elif kind in MUTATIONS:
+            self.serve_file(path, query, MUTATIONS[kind])
+        else:
+            self.fault(kind, {})
 
     # -- fixture files --
 
@@ -379,7 +406,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                               self.server.server_address[1])
         return "https://" + host
 
-    def serve_file(self, path, query):
+    def serve_file(self, path, query, mutate=None):
         file = self.resolve(path, query)
         if file is None:
             self.send_json_error(404, "no fixture for %s" % path)
@@ -392,6 +419,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_json_error(500, "cannot read fixture: %s" % exc)
             return
         body = body.replace(b"{BASE}", self.base_url().encode("utf-8"))
+        if mutate is not None:
+            body = mutate(body)
         etag = strong_etag(body)
         last_modified = email.utils.formatdate(mtime, usegmt=True)
         validators = [("ETag", etag), ("Last-Modified", last_modified),
@@ -657,7 +686,42 @@ def detach_stdout():
     os.close(null)
 
 
-HANG = 0  # --flaky STATUS "hang": read the request, never answer
+# --flaky fault names other than a status (see the module docstring).
+FAULT_KINDS = ("hang", "trickle", "short", "endless", "gzip-bomb", "html200",
+               "redirect-http", "redirect-host", "other-table", "new-values")
+
+TOPIC_COLUMN = re.compile(r"_\d+$")
+
+
+def mutate_rows(body, change_row, metadata=None):
+    """The OData page body with change_row applied to each row of "value"."""
+    doc = json.loads(body.decode("utf-8"))
+    rows = doc.get("value")
+    if isinstance(rows, list):
+        doc["value"] = [change_row(r) if isinstance(r, dict) else r
+                        for r in rows]
+    if metadata is not None and "odata.metadata" in doc:
+        doc["odata.metadata"] = re.sub(r"/odata/[^/]+/",
+                                       "/odata/%s/" % metadata,
+                                       doc["odata.metadata"])
+    return json_body(doc)
+
+
+def rename_topics(row):
+    return {(k[:k.rindex("_")] + "Gewijzigd" + k[k.rindex("_"):]
+             if TOPIC_COLUMN.search(k) else k): v for k, v in row.items()}
+
+
+def shift_values(row):
+    return {k: (v + 1000 if TOPIC_COLUMN.search(k) and
+                isinstance(v, (int, float)) and not isinstance(v, bool)
+                else v) for k, v in row.items()}
+
+
+MUTATIONS = {
+    "other-table": lambda body: mutate_rows(body, rename_topics, "99999NED"),
+    "new-values": lambda body: mutate_rows(body, shift_values),
+}
 
 
 def parse_flaky(spec):
@@ -668,10 +732,10 @@ def parse_flaky(spec):
     try:
         regex = re.compile(parts[0])
         count = int(parts[1])
-        status = HANG if parts[2] == "hang" else int(parts[2])
+        status = parts[2] if parts[2] in FAULT_KINDS else int(parts[2])
     except (re.error, ValueError):
         return None
-    if count < 1 or not (status == HANG or 100 <= status <= 599):
+    if count < 1 or not (isinstance(status, str) or 100 <= status <= 599):
         return None
     return (regex, count, status)
 
@@ -730,8 +794,8 @@ def main(argv):
         if rule is None:
             sys.stderr.write("fixture_server: --flaky %r must look like "
                              "'REGEX:N:STATUS' (N >= 1, STATUS 100..599 "
-                             "or hang, "
-                             "REGEX a Python regular expression)\n" % spec)
+                             "or one of %s, REGEX a Python regular "
+                             "expression)\n" % (spec, ", ".join(FAULT_KINDS)))
             return 2
         flaky.append(rule)
     request_log = RequestLog(args.request_log)
