@@ -13,6 +13,7 @@
 #include "text.h"
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int feeds_log_export(struct gw_app *app, const char *name, const char *format,
@@ -97,13 +98,32 @@ static int refresh_status(struct gw_app *app,
   return rc < 0 ? -1 : 0;
 }
 
+/* A run killed between its store commit and the publication leaves a feed
+ * older than the store, and the next run may change nothing: so "unchanged"
+ * also asks the store whether anything was committed after the file was
+ * written (its mtime). When in doubt, the feed is rewritten. */
+static int feed_is_current(struct gw_app *app, const char *path) {
+  struct stat st;
+  struct tm tm;
+  char since[GW_TIME_MAX], stamp[24], err[GW_ERR_MAX];
+  int changed = 1;
+  if (stat(path, &st) != 0 || gmtime_r(&st.st_mtim.tv_sec, &tm) == NULL ||
+      strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+      text_format(since, sizeof since, "%s.%03ldZ", stamp,
+                  st.st_mtim.tv_nsec / 1000000L) != 0)
+    return 0;
+  if (store_changed_since(app->store, since, &changed, err, sizeof err) != 0)
+    diag(GW_LOG_WARN, "feed %s: %s; rewriting it", path, err);
+  return !changed;
+}
+
 int feeds_publish(struct gw_app *app, int changed, json_t *report) {
   size_t i;
   int failures = 0;
   for (i = 0; i < app->cfg->export_count; i++) {
     const struct gw_export_config *e = &app->cfg->exports[i];
     int failed = 0;
-    if (!changed && access(e->path, F_OK) == 0) {
+    if (!changed && feed_is_current(app, e->path)) {
       if (report)
         json_array_append_new(
             report, json_pack("{s:s, s:s, s:s, s:s}", "name", e->name, "format",

@@ -10,11 +10,12 @@
 #include "app.h"
 
 /* Publish every configured export. changed=0 skips feeds whose file
- * already exists, so a failed or unchanged run leaves the published files
- * untouched. Every feed's status sidecar ("<path>.status.json", see
- * feed_status.h) is rewritten either way. Appends one object per feed to
- * report (may be NULL). Returns the number of feeds that failed (the feed
- * or its sidecar could not be written). */
+ * already exists and is not older than the store's last commit, so a failed
+ * or unchanged run leaves the published files untouched, while a feed that
+ * a killed run never rewrote is caught up. Every feed's status sidecar
+ * ("<path>.status.json", see feed_status.h) is rewritten either way. Appends
+ * one object per feed to report (may be NULL). Returns the number of feeds that
+ * failed (the feed or its sidecar could not be written). */
 int feeds_publish(struct gw_app *app, int changed, json_t *report);
 
 /* Log one export to the exchange log (used by `gateway export` too).

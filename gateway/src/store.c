@@ -1146,6 +1146,29 @@ out:
   return rc;
 }
 
+int store_changed_since(struct gw_store *store, const char *since, int *changed,
+                        char *err, size_t err_size) {
+  static const char sql[] = "SELECT EXISTS (SELECT 1 FROM observation"
+                            " WHERE valid_from > ?1 OR valid_to > ?1)";
+  sqlite3_stmt *stmt = NULL;
+  int rc = -1;
+  if (!store || !since || !changed) {
+    say(err, err_size, "changed since", "no store, time or result given", NULL);
+    return -1;
+  }
+  if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
+      sqlite3_bind_text(stmt, 1, since, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+      sqlite3_step(stmt) != SQLITE_ROW) {
+    say_sqlite(err, err_size, "changed since", store->db, store->path);
+    goto out;
+  }
+  *changed = sqlite3_column_int(stmt, 0) != 0;
+  rc = 0;
+out:
+  sqlite3_finalize(stmt);
+  return rc;
+}
+
 /* ---- runs: dry run ------------------------------------------------------
  * The statements below read main and write only the run's TEMP tables;
  * they are kept next to their one caller rather than in store_schema.c

@@ -146,5 +146,10 @@ int store_query(struct gw_store *store, const struct gw_query *query,
 /* Number of observations a query would return. */
 int store_count(struct gw_store *store, const struct gw_query *query,
                 uint64_t *count, char *err, size_t err_size);
+/* *changed = 1 when a commit after `since` (RFC 3339 UTC with milliseconds,
+ * the store's time form) made an observation current or closed one, else
+ * 0: whether a file published at `since` still shows the current state. */
+int store_changed_since(struct gw_store *store, const char *since, int *changed,
+                        char *err, size_t err_size);
 
 #endif
