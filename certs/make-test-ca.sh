@@ -13,6 +13,13 @@
 #                                     by the OTHER CA ("untrusted CA" tests)
 #   expired-server.crt/.key           like server.crt, signed by the test CA,
 #                                     but its validity ended in 2021
+#   revoked-server.crt/.key           like server.crt, but revoked in ca.crl
+#   wrongsan-server.crt/.key          like server.crt, but its SAN is only
+#                                     DNS:wrong-host.invalid
+#   wrongoin-server.crt/.key          like server.crt, but serialNumber is
+#                                     the OTHER test OIN 00000099000000000002
+#   ca.crl                            CRL of the test CA (30 days), listing
+#                                     revoked-server only
 #
 # Idempotent: existing, complete and still valid files are kept; a missing
 # or expiring piece is (re)made, and a re-made CA re-issues its leaves.
@@ -47,6 +54,8 @@ CA_DAYS=3650
 LEAF_DAYS=825
 SERVER_OIN=00000099000000000001
 CLIENT_OIN=00000099000000000384
+WRONG_OIN=00000099000000000002
+CRL_DAYS=30
 
 die() {
   echo "$0: $*" >&2
@@ -114,9 +123,10 @@ make_root_fallback() {
     -out "$STAGE/$name.crt" || die "cannot make root $name: $(cat "$STAGE/err")"
 }
 
-# leaf_ext NAME USAGE: the extension file for a server or client leaf.
+# leaf_ext NAME USAGE [SAN]: the extension file for a server or client
+# leaf (a server's SAN defaults to localhost and 127.0.0.1).
 leaf_ext() {
-  local name=$1 usage=$2
+  local name=$1 usage=$2 san=${3:-DNS:localhost, IP:127.0.0.1}
   {
     echo "basicConstraints = critical, CA:FALSE"
     echo "keyUsage = critical, digitalSignature, keyEncipherment"
@@ -124,18 +134,18 @@ leaf_ext() {
     echo "authorityKeyIdentifier = keyid"
     if [[ $usage == server ]]; then
       echo "extendedKeyUsage = serverAuth"
-      echo "subjectAltName = DNS:localhost, IP:127.0.0.1"
+      echo "subjectAltName = $san"
     else
       echo "extendedKeyUsage = clientAuth"
     fi
   } >"$STAGE/$name.ext"
 }
 
-# make_leaf NAME ISSUER USAGE SUBJECT: a leaf signed by ISSUER.
+# make_leaf NAME ISSUER USAGE SUBJECT [SAN]: a leaf signed by ISSUER.
 make_leaf() {
-  local name=$1 issuer=$2 usage=$3 subject=$4
+  local name=$1 issuer=$2 usage=$3 subject=$4 san=${5:-}
   new_key "$STAGE/$name.key"
-  leaf_ext "$name" "$usage"
+  leaf_ext "$name" "$usage" ${san:+"$san"}
   openssl req -new -key "$STAGE/$name.key" -subj "$subject" \
     -config /dev/null -out "$STAGE/$name.csr" ||
     die "cannot make request for $name"
@@ -192,12 +202,59 @@ expired_ok() {
     >/dev/null 2>&1
 }
 
+# make_crl ISSUER CERT: the CRL of ISSUER revoking CERT, made with
+# 'openssl ca' on a private database in the staging dir (thrown away: the
+# CRL is re-made from scratch whenever it is missing, stale or incomplete).
+make_crl() {
+  local issuer=$1 cert=$2
+  mkdir -p "$STAGE/crldb"
+  : >"$STAGE/crldb/index.txt"
+  echo 01 >"$STAGE/crldb/crlnumber"
+  cat >"$STAGE/crl.cnf" <<EOF
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database = $STAGE/crldb/index.txt
+crlnumber = $STAGE/crldb/crlnumber
+certificate = $OUTDIR/$issuer.crt
+private_key = $OUTDIR/$issuer.key
+default_md = sha256
+default_crl_days = $CRL_DAYS
+EOF
+  openssl ca -batch -config "$STAGE/crl.cnf" -revoke "$OUTDIR/$cert.crt" \
+    -crl_reason keyCompromise >/dev/null 2>"$STAGE/err" ||
+    die "cannot revoke $cert: $(cat "$STAGE/err")"
+  openssl ca -batch -config "$STAGE/crl.cnf" -gencrl \
+    -out "$STAGE/$issuer.crl" >/dev/null 2>"$STAGE/err" ||
+    die "cannot make the CRL of $issuer: $(cat "$STAGE/err")"
+  mv -f "$STAGE/$issuer.crl" "$OUTDIR/$issuer.crl"
+  chmod 644 "$OUTDIR/$issuer.crl"
+}
+
+# crl_ok ISSUER CERT: the CRL is signed by ISSUER, valid for at least one
+# more day, and lists CERT's serial number.
+crl_ok() {
+  local issuer=$1 cert=$2 next serial
+  [[ -s "$OUTDIR/$issuer.crl" ]] || return 1
+  openssl crl -in "$OUTDIR/$issuer.crl" -CAfile "$OUTDIR/$issuer.crt" \
+    -noout >/dev/null 2>&1 || return 1
+  next=$(openssl crl -in "$OUTDIR/$issuer.crl" -noout -nextupdate) || return 1
+  next=$(date -d "${next#nextUpdate=}" +%s 2>/dev/null) || return 1
+  ((next > $(date +%s) + 86400)) || return 1
+  serial=$(openssl x509 -in "$OUTDIR/$cert.crt" -noout -serial) || return 1
+  openssl crl -in "$OUTDIR/$issuer.crl" -noout -text |
+    grep -q -F "Serial Number: ${serial#serial=}"
+}
+
 SERVER_SUBJECT="/O=Indicator Gateway TEST/CN=localhost/serialNumber=$SERVER_OIN"
+WRONGSAN_SUBJECT="/O=Indicator Gateway TEST/CN=wrong-host.invalid/serialNumber=$SERVER_OIN"
+WRONGOIN_SUBJECT="/O=Indicator Gateway TEST/CN=localhost/serialNumber=$WRONG_OIN"
 CLIENT_SUBJECT="/O=Gemeente Diemen TEST/CN=gemeente-diemen-test/serialNumber=$CLIENT_OIN"
 
 if ! pair_ok ca; then
   make_root ca "Gateway TEST CA"
-  rm -f "$OUTDIR"/{server,client,expired-server}.{crt,key}
+  rm -f "$OUTDIR"/{server,client,expired-server,revoked-server}.{crt,key}
+  rm -f "$OUTDIR"/{wrongsan-server,wrongoin-server}.{crt,key} "$OUTDIR/ca.crl"
 fi
 pair_ok server ca ||
   make_leaf server ca server "$SERVER_SUBJECT"
@@ -205,6 +262,14 @@ pair_ok client ca ||
   make_leaf client ca client "$CLIENT_SUBJECT"
 expired_ok expired-server ca ||
   make_expired_leaf expired-server ca "$SERVER_SUBJECT"
+pair_ok revoked-server ca ||
+  make_leaf revoked-server ca server "$SERVER_SUBJECT"
+pair_ok wrongsan-server ca ||
+  make_leaf wrongsan-server ca server "$WRONGSAN_SUBJECT" \
+    "DNS:wrong-host.invalid"
+pair_ok wrongoin-server ca ||
+  make_leaf wrongoin-server ca server "$WRONGOIN_SUBJECT"
+crl_ok ca revoked-server || make_crl ca revoked-server
 
 if ! pair_ok other-ca; then
   make_root other-ca "Gateway OTHER TEST CA"

@@ -745,6 +745,44 @@ static void load_source_identity(struct loader *L, const json_t *obj,
   }
 }
 
+/* crl_file belongs to the digikoppeling profile (revocation is always
+ * checked there, so it is required) and means nothing elsewhere. */
+static void load_source_crl(struct loader *L, const json_t *obj,
+                            const struct cfg_path *at,
+                            struct gw_source_config *src, int profile_rc) {
+  struct cfg_path key_at;
+  cfg_path_child(&key_at, at, "crl_file");
+  if (set_path(L, obj, at, "crl_file", &src->crl_file) == 1) {
+    if (profile_rc >= 0 && src->tls_profile != GW_TLS_DIGIKOPPELING)
+      cfg_error(L->r, &key_at,
+                "only used with \"tls_profile\": \"digikoppeling\"; remove "
+                "it or set the profile");
+  } else if (src->tls_profile == GW_TLS_DIGIKOPPELING &&
+             !json_object_get(obj, "crl_file")) {
+    missing(L, at, "crl_file",
+            "PEM file with the CRLs of the PKIoverheid CAs, required with "
+            "tls_profile \"digikoppeling\"");
+  }
+}
+
+/* The trust anchor and our certificate are the global "tls" keys (loaded
+ * before the sources); the digikoppeling profile has no fallback for
+ * them, so their absence is this source's error. */
+static void check_digikoppeling_trust(struct loader *L,
+                                      const struct cfg_path *at) {
+  const struct gw_tls_settings *tls = &L->cfg->tls;
+  struct cfg_path key_at;
+  cfg_path_child(&key_at, at, "tls_profile");
+  if (!tls->ca_file)
+    cfg_error(L->r, &key_at,
+              "\"digikoppeling\" needs \"tls.ca_file\" (the PKIoverheid "
+              "root): this profile never trusts the system store");
+  if (!tls->client_cert)
+    cfg_error(L->r, &key_at,
+              "\"digikoppeling\" needs \"tls.client_cert\" and "
+              "\"tls.client_key\": mutual TLS is mandatory");
+}
+
 static void load_source_tls(struct loader *L, const json_t *obj,
                             const struct cfg_path *at,
                             struct gw_source_config *src) {
@@ -770,6 +808,9 @@ static void load_source_tls(struct loader *L, const json_t *obj,
             "the peer's 20-digit OIN, required with tls_profile "
             "\"digikoppeling\"");
   }
+  load_source_crl(L, obj, at, src, rc);
+  if (rc >= 0 && src->tls_profile == GW_TLS_DIGIKOPPELING)
+    check_digikoppeling_trust(L, at);
 }
 
 /* A file:// source reads from an explicit drop folder only: the url must
@@ -864,20 +905,11 @@ static void load_proxy(struct loader *L, const json_t *obj,
 
 static void load_source(struct loader *L, const json_t *obj,
                         const struct cfg_path *at, size_t index) {
-  static const char *const keys[] = {"id",
-                                     "plugin",
-                                     "url",
-                                     "schedule",
-                                     "tls_profile",
-                                     "expected_oin",
-                                     "allowed_hosts",
-                                     "limits",
-                                     "unknown_periods",
-                                     "params",
-                                     "drop_folder",
-                                     "proxy",
-                                     "retry",
-                                     NULL};
+  static const char *const keys[] = {
+      "id",          "plugin",          "url",      "schedule",
+      "tls_profile", "expected_oin",    "crl_file", "allowed_hosts",
+      "limits",      "unknown_periods", "params",   "drop_folder",
+      "proxy",       "retry",           NULL};
   static const char *const period_modes[] = {"keep", "reject", NULL};
   struct gw_source_config *src = &L->cfg->sources[index];
   const json_t *params;
@@ -1274,6 +1306,19 @@ static void load_daemon(struct loader *L, const json_t *root,
   }
 }
 
+static void check_source_crl_files(struct loader *L) {
+  const struct gw_config *cfg = L->cfg;
+  struct cfg_path at, src_at;
+  for (size_t i = 0; i < cfg->source_count; i++) {
+    if (!cfg->sources[i].crl_file)
+      continue;
+    cfg_path_from_key(&at, "sources");
+    cfg_path_index(&src_at, &at, i);
+    cfg_path_child(&at, &src_at, "crl_file");
+    cfg_check_file(L->r, &at, cfg->sources[i].crl_file, CFG_FILE_PLAIN);
+  }
+}
+
 static void check_referenced_files(struct loader *L) {
   const struct gw_config *cfg = L->cfg;
   struct cfg_path at;
@@ -1297,6 +1342,7 @@ static void check_referenced_files(struct loader *L) {
   cfg_check_file(L->r, &at, cfg->serve.tokens_file, CFG_FILE_PLAIN);
   cfg_path_from_key(&at, "targets");
   cfg_check_file(L->r, &at, cfg->targets, CFG_FILE_PLAIN);
+  check_source_crl_files(L);
 }
 
 /* The checkpoints sit next to the log by default, and every checkpoint
@@ -1536,6 +1582,7 @@ static void free_source(struct gw_source_config *src) {
   gw_free(src->url);
   gw_free(src->schedule);
   gw_free(src->expected_oin);
+  gw_free(src->crl_file);
   free_list(src->allowed_hosts);
   gw_free(src->drop_folder);
   gw_free(src->proxy);

@@ -44,6 +44,10 @@ struct gw_source_config {
                   else "http[s]://host:port" */
   /* Added by the retry policy (additive), "retry" object: */
   struct gw_retry_policy retry;
+  /* Added for the digikoppeling profile (additive): PEM CRLs of the peer's
+   * CAs (absolute path); required with, and only allowed with,
+   * tls_profile digikoppeling. */
+  char *crl_file;
 };
 
 struct gw_export_config {

@@ -454,6 +454,41 @@ static gw_result replay_fetch(struct gw_run *run,
   return GW_OK;
 }
 
+static const char *empty_as_null(const char *s) {
+  return s && *s ? s : NULL;
+}
+
+/* DESIGN 9: a peer refused at TLS level (or refusing us) is a refusal,
+ * not just a failed fetch: one "refuse" record with the precise reason
+ * and whatever was seen of the peer certificate (docs/tls.md). */
+static void log_tls_refusal(struct gw_run *run, const char *url,
+                            const struct gw_transport_result *res) {
+  char span[GW_SPAN_ID_MAX], redacted[GW_PATH_MAX];
+  int64_t now = clock_now_ms();
+  json_t *rec;
+  random_hex(8, span, sizeof span);
+  redact(run, url, redacted, sizeof redacted);
+  rec = span_record(run, "refuse", span, now, now, 0);
+  if (rec &&
+      json_object_update_new(
+          rec,
+          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}",
+                    "url", redacted, "outcome", "refused", "reason", "tls",
+                    "error", res->error, "tls_profile",
+                    run->src->tls_profile == GW_TLS_DIGIKOPPELING
+                        ? "digikoppeling"
+                        : "public",
+                    "expected_oin", empty_as_null(run->src->expected_oin),
+                    "tls_version", empty_as_null(res->tls_version),
+                    "peer_cert_sha256", empty_as_null(res->peer_cert_sha256),
+                    "peer_subject", empty_as_null(res->peer_subject),
+                    "peer_oin", empty_as_null(res->peer_oin))) != 0) {
+    json_decref(rec);
+    rec = NULL;
+  }
+  log_record(run, rec);
+}
+
 gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
                     struct gw_payload **out) {
   struct gw_transport_result *res = NULL;
@@ -491,6 +526,8 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
     redact(run, req->url, redacted, sizeof redacted);
     if (attempts > 1)
       text_format(tries, sizeof tries, " (%s)", why);
+    if (res->tls_refused)
+      log_tls_refusal(run, req->url, res);
     rc = res->outcome;
     if (rc == GW_FAIL && res->http_status >= 400 && res->http_status < 500) {
       text_format(run->last_fetch_error, sizeof run->last_fetch_error,
@@ -674,6 +711,7 @@ static int setup(struct gw_run *run) {
   tls = app->cfg->tls;
   tls.profile = src->tls_profile;
   tls.expected_oin = src->expected_oin;
+  tls.crl_file = src->crl_file;
   limits = src->limits;
   limits.proxy = src->proxy;
   /* A replay has no transport at all: it cannot reach the network. */

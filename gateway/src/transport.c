@@ -24,6 +24,7 @@
 #include "spool.h"
 #include "stop_request.h"
 #include "text.h"
+#include "tls_checks.h"
 #include "tls_identity.h"
 
 #define MAX_REDIRECTS 5
@@ -31,16 +32,30 @@
 #define HOST_MAX 256
 #define DEFAULT_USER_AGENT "indicator-gateway/" GW_VERSION
 
+/* NCSC TLS guidelines, "good"/"sufficient" suites with forward secrecy
+ * only (Digikoppeling TLSCIPH001, FSC), strongest first. */
+#define NCSC_TLS12_CIPHERS                                                     \
+  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                 \
+  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                 \
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+#define NCSC_TLS13_CIPHERS                                                     \
+  "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
+
 struct gw_transport {
   CURL *curl;
+  gw_tls_profile profile;
   char *ca_file;
   char *client_cert;
   char *client_key;
   char *pinned_pubkey;
-  char *proxy; /* owned copy of limits.proxy; limits.proxy points here */
+  char *crl_file;     /* digikoppeling only */
+  char *expected_oin; /* digikoppeling only */
+  char *proxy;        /* owned copy of limits.proxy; limits.proxy points here */
   long ssl_version;
   struct gw_transport_limits limits;
   char errbuf[CURL_ERROR_SIZE];
+  char hop_host[HOST_MAX];   /* host of the current hop; watch.host */
+  struct gw_tls_watch watch; /* what the current hop's handshake showed */
 };
 
 /* State of one hop (one curl_easy_perform). */
@@ -297,6 +312,36 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
   return stop_requested() ? 1 : 0;
 }
 
+/* libcurl's hook into each new SSL_CTX, after all TLS options are
+ * applied and before the handshake (tls_checks.h). */
+static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata) {
+  struct gw_transport *t = userdata;
+  (void)curl;
+  if (tls_checks_install(ssl_ctx, &t->watch,
+                         t->profile == GW_TLS_DIGIKOPPELING) != 0)
+    return CURLE_SSL_CONNECT_ERROR;
+  return CURLE_OK;
+}
+
+/* The digikoppeling additions; the public profile keeps libcurl's and
+ * OpenSSL's default suites (public open-data servers vary). */
+static int apply_digikoppeling(struct gw_transport *t) {
+  CURL *c = t->curl;
+  int rc = -1;
+  SET(CURLOPT_CRLFILE, t->crl_file);
+  SET(CURLOPT_SSL_CIPHER_LIST, NCSC_TLS12_CIPHERS);
+  SET(CURLOPT_TLS13_CIPHERS, NCSC_TLS13_CIPHERS);
+  /* The root itself is the anchor, never an intermediate in the file. */
+  SET(CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_NO_PARTIALCHAIN);
+  /* Every new connection does a full handshake (so the OIN and CRL are
+   * checked again) and reads the CA and CRL files afresh. */
+  SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+  SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
+  rc = 0;
+out:
+  return rc;
+}
+
 static int apply_options(struct gw_transport *t, struct hop *h, const char *url,
                          struct curl_slist *headers, long timeout_ms) {
   CURL *c = t->curl;
@@ -326,6 +371,10 @@ static int apply_options(struct gw_transport *t, struct hop *h, const char *url,
     SET(CURLOPT_PINNEDPUBLICKEY, t->pinned_pubkey);
   if (t->proxy) /* "" switches the environment's proxy off */
     SET(CURLOPT_PROXY, t->proxy);
+  SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+  SET(CURLOPT_SSL_CTX_DATA, t);
+  if (t->profile == GW_TLS_DIGIKOPPELING && apply_digikoppeling(t) != 0)
+    goto out;
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_CONNECTTIMEOUT_MS, lim->connect_timeout_ms);
   SET(CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -416,9 +465,70 @@ static void proxy_note(const struct gw_transport *t, char *out,
     text_format(out, out_size, " through proxy %s", proxy);
 }
 
+/* Codes a TLS refusal can surface as: during the handshake, or (TLS 1.3,
+ * client certificate) as the first read after it. Timeouts are not. */
+static int may_be_tls_refusal(CURLcode code) {
+  return code == CURLE_SSL_CONNECT_ERROR ||
+         code == CURLE_PEER_FAILED_VERIFICATION ||
+         code == CURLE_SSL_PINNEDPUBKEYNOTMATCH || code == CURLE_RECV_ERROR ||
+         code == CURLE_SEND_ERROR || code == CURLE_GOT_NOTHING ||
+         code == CURLE_SSL_CIPHER || code == CURLE_SSL_ISSUER_ERROR;
+}
+
+/* 1 and the refusal in out when the failed transfer was a TLS refusal.
+ * OpenSSL's own view (tls_checks) comes first; what only libcurl checks
+ * (the host name for the public profile, the pin) is read from its code
+ * and message. */
+static int explain_tls_refusal(const struct gw_transport *t, CURLcode code,
+                               char *out, size_t out_size) {
+  if (!may_be_tls_refusal(code))
+    return 0;
+  if (tls_watch_explain(&t->watch, out, out_size))
+    return 1;
+  if (code == CURLE_PEER_FAILED_VERIFICATION &&
+      strstr(t->errbuf, "target host name")) {
+    text_format(out, out_size,
+                "hostname mismatch: the certificate is not valid for %s (%s)",
+                t->hop_host, t->errbuf);
+    return 1;
+  }
+  if (code == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+    text_format(out, out_size,
+                "public key pin mismatch: the peer's key is not in "
+                "tls.pinned_pubkey");
+    return 1;
+  }
+  if (code == CURLE_PEER_FAILED_VERIFICATION) {
+    text_format(out, out_size, "certificate refused: %s",
+                t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+    return 1;
+  }
+  return 0;
+}
+
+/* What was seen of the peer before the refusal goes into the result, so
+ * the refusal record can say whom we refused. */
+static void record_refused_peer(const struct gw_tls_watch *w,
+                                struct gw_transport_result *res) {
+  if (!w->leaf_seen)
+    return;
+  if (text_copy(res->tls_version, sizeof res->tls_version,
+                w->leaf.tls_version) != 0)
+    res->tls_version[0] = '\0';
+  if (text_copy(res->peer_cert_sha256, sizeof res->peer_cert_sha256,
+                w->leaf.cert_sha256) != 0)
+    res->peer_cert_sha256[0] = '\0';
+  if (text_copy(res->peer_subject, sizeof res->peer_subject, w->leaf.subject) !=
+      0)
+    res->peer_subject[0] = '\0';
+  if (text_copy(res->peer_oin, sizeof res->peer_oin, w->leaf.oin) != 0)
+    res->peer_oin[0] = '\0';
+}
+
 static void fail_with_curl_error(struct gw_transport_result *res,
                                  const struct hop *h, CURLcode code,
                                  const char *url) {
+  char refusal[GW_TRANSPORT_ERR_MAX];
   const struct gw_transport *t = h->t;
   res->outcome = classify_curl_error(code);
   if (h->cap_exceeded || code == CURLE_FILESIZE_EXCEEDED) {
@@ -434,6 +544,14 @@ static void fail_with_curl_error(struct gw_transport_result *res,
     res->outcome = GW_FAIL;
     text_format(res->error, sizeof res->error, "%s (GET %s)",
                 GW_STOPPED_MESSAGE, url);
+  } else if (explain_tls_refusal(t, code, refusal, sizeof refusal)) {
+    char via[PROXY_NOTE_MAX];
+    proxy_note(t, via, sizeof via);
+    res->outcome = GW_FAIL;
+    res->tls_refused = 1;
+    record_refused_peer(&t->watch, res);
+    text_format(res->error, sizeof res->error, "%s (GET %s%s)", refusal, url,
+                via);
   } else {
     char via[PROXY_NOTE_MAX];
     proxy_note(t, via, sizeof via);
@@ -571,6 +689,71 @@ static int check_limits(const struct gw_transport_limits *l, char *err,
   return 0;
 }
 
+static int is_oin(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (!isdigit((unsigned char)s[n]))
+      return 0;
+  return n == 20;
+}
+
+/* Digikoppeling has no defaults to fall back on: each missing piece
+ * would silently weaken the profile, so each is an error of its own. */
+static int check_digikoppeling(const struct gw_tls_settings *tls,
+                               const struct gw_transport_limits *limits,
+                               char *err, size_t err_size) {
+  const char *missing = NULL;
+  if (!tls->ca_file || !*tls->ca_file)
+    missing = "tls.ca_file (the PKIoverheid root; the system store is never "
+              "used for this profile)";
+  else if (!tls->client_cert || !*tls->client_cert)
+    missing = "tls.client_cert (the PKIoverheid certificate carrying our "
+              "OIN; mutual TLS is mandatory)";
+  else if (!tls->client_key || !*tls->client_key)
+    missing = "tls.client_key (the private key of tls.client_cert)";
+  else if (!tls->crl_file || !*tls->crl_file)
+    missing = "crl_file (the CRLs of the PKIoverheid CAs; revocation is "
+              "always checked)";
+  else if (!tls->expected_oin || !*tls->expected_oin)
+    missing = "expected_oin (the peer's 20-digit OIN)";
+  if (missing) {
+    text_format(err, err_size, "tls profile digikoppeling needs %s", missing);
+    return -1;
+  }
+  if (!is_oin(tls->expected_oin)) {
+    text_format(err, err_size,
+                "tls profile digikoppeling: expected_oin must be 20 digits, "
+                "got \"%s\"",
+                tls->expected_oin);
+    return -1;
+  }
+  /* libcurl would run our checks on the proxy's own TLS connection too. */
+  if (limits->proxy && strncasecmp(limits->proxy, "https://", 8) == 0) {
+    text_copy(err, err_size,
+              "tls profile digikoppeling cannot go through an https:// "
+              "proxy; use an http:// proxy (the tunnel stays end-to-end TLS)");
+    return -1;
+  }
+  return 0;
+}
+
+static int check_tls_settings(const struct gw_tls_settings *tls,
+                              const struct gw_transport_limits *limits,
+                              char *err, size_t err_size) {
+  if (tls->profile == GW_TLS_DIGIKOPPELING)
+    return check_digikoppeling(tls, limits, err, err_size);
+  if (tls->profile != GW_TLS_PUBLIC) {
+    text_format(err, err_size, "unknown tls profile %d", (int)tls->profile);
+    return -1;
+  }
+  if (tls->crl_file && *tls->crl_file) {
+    text_copy(err, err_size,
+              "crl_file is only used with tls profile digikoppeling");
+    return -1;
+  }
+  return 0;
+}
+
 static int copy_optional(char **dst, const char *src) {
   *dst = NULL;
   if (!src || !*src)
@@ -590,15 +773,8 @@ int transport_new(const struct gw_tls_settings *tls,
     transport_default_limits(&defaults);
     limits = &defaults;
   }
-  if (tls->profile == GW_TLS_DIGIKOPPELING) {
-    text_copy(err, err_size,
-              "tls profile digikoppeling is not supported by this build yet");
+  if (check_tls_settings(tls, limits, err, err_size) != 0)
     goto out;
-  }
-  if (tls->profile != GW_TLS_PUBLIC) {
-    text_format(err, err_size, "unknown tls profile %d", (int)tls->profile);
-    goto out;
-  }
   if (tls->min_tls_minor != 0 && tls->min_tls_minor != 2 &&
       tls->min_tls_minor != 3) {
     text_format(err, err_size,
@@ -612,10 +788,17 @@ int transport_new(const struct gw_tls_settings *tls,
   if (!t || copy_optional(&t->ca_file, tls->ca_file) != 0 ||
       copy_optional(&t->client_cert, tls->client_cert) != 0 ||
       copy_optional(&t->client_key, tls->client_key) != 0 ||
-      copy_optional(&t->pinned_pubkey, tls->pinned_pubkey) != 0) {
+      copy_optional(&t->pinned_pubkey, tls->pinned_pubkey) != 0 ||
+      copy_optional(&t->crl_file, tls->crl_file) != 0 ||
+      (tls->profile == GW_TLS_DIGIKOPPELING &&
+       copy_optional(&t->expected_oin, tls->expected_oin) != 0)) {
     text_copy(err, err_size, "out of memory creating the transport");
     goto out;
   }
+  t->profile = tls->profile;
+  t->watch.expected_oin = t->expected_oin;
+  t->watch.host = t->hop_host;
+  t->watch.have_client_cert = t->client_cert != NULL;
   t->ssl_version = tls->min_tls_minor == 3 ? CURL_SSLVERSION_TLSv1_3
                                            : CURL_SSLVERSION_TLSv1_2;
   t->limits = *limits;
@@ -651,6 +834,8 @@ void transport_free(struct gw_transport *t) {
   gw_free(t->client_cert);
   gw_free(t->client_key);
   gw_free(t->pinned_pubkey);
+  gw_free(t->crl_file);
+  gw_free(t->expected_oin);
   gw_free(t->proxy);
   gw_free(t);
 }
@@ -676,6 +861,9 @@ static int perform_hop(struct hop *h, const char *url,
   CURLcode code;
   int redirect = 0;
   reset_peer(res);
+  tls_watch_reset(&h->t->watch);
+  if (!url_https_origin(url, h->t->hop_host, sizeof h->t->hop_host, NULL))
+    h->t->hop_host[0] = '\0'; /* cannot happen: the URL was checked */
   if (apply_options(h->t, h, url, headers, timeout_ms) != 0) {
     res->outcome = GW_FAIL;
     text_format(res->error, sizeof res->error,

@@ -9,6 +9,14 @@
  * says what an auditor needs: status, TLS version, peer certificate SHA-256
  * and subject (OIN from serialNumber), bytes and payload SHA-256.
  *
+ * Profile digikoppeling (DESIGN 9, docs/tls.md) adds: mutual TLS with the
+ * configured client certificate, trust in the configured CA file only
+ * (never the system store), CRL checking of the whole chain against a
+ * required CRL file, the host name checked inside the handshake, the NCSC
+ * cipher lists, and the expected OIN compared with the peer certificate's
+ * subject serialNumber inside the handshake, so a wrong peer never sees a
+ * byte of HTTP. The checks themselves live in tls_checks.c.
+ *
  * One gw_transport is used by one thread at a time; it keeps one curl easy
  * handle so connections are reused across the pages of a run.
  */
@@ -23,17 +31,24 @@ struct gw_transport; /* opaque; one per thread */
 
 typedef enum gw_tls_profile {
   GW_TLS_PUBLIC = 0,   /* system or configured CA bundle, hostname check */
-  GW_TLS_DIGIKOPPELING /* mutual TLS, PKIo root only, OIN check (issue 7) */
+  GW_TLS_DIGIKOPPELING /* mutual TLS, PKIo root only, CRL, OIN check */
 } gw_tls_profile;
 
 struct gw_tls_settings {
   gw_tls_profile profile;
-  const char *ca_file;       /* NULL: system bundle (public profile) */
-  const char *client_cert;   /* PEM, or NULL */
-  const char *client_key;    /* PEM, or NULL */
+  const char *ca_file;       /* NULL: system bundle (public profile);
+                                digikoppeling: required, the only trust */
+  const char *client_cert;   /* PEM, or NULL; digikoppeling: required */
+  const char *client_key;    /* PEM, or NULL; digikoppeling: required */
   const char *pinned_pubkey; /* "sha256//base64;..." or NULL */
-  const char *expected_oin;  /* digikoppeling: peer subject serialNumber */
+  const char *expected_oin;  /* digikoppeling: peer subject serialNumber,
+                                20 digits, required */
   int min_tls_minor;         /* 2 for TLS 1.2 (the floor), 3 for 1.3 */
+  /* Appended for the digikoppeling profile (additive): PEM file with the
+   * CRLs of every CA in the peer's chain (root included); required with
+   * digikoppeling, refused with public. Re-read for every connection, so
+   * a refreshed file is used without a restart. */
+  const char *crl_file;
 };
 
 struct gw_transport_limits {
@@ -86,6 +101,14 @@ struct gw_transport_result {
   char effective_url[GW_PATH_MAX];
   double seconds;
   char error[GW_TRANSPORT_ERR_MAX]; /* one line, "" on success */
+  /* Appended for TLS refusals (additive): 1 when the transfer failed
+   * because one side refused the other in TLS - certificate (untrusted
+   * CA, expired, revoked, host name), OIN, TLS version, a client
+   * certificate demanded or refused, a public-key pin. error then starts
+   * with the refusal as listed in docs/tls.md, and peer_* and tls_version
+   * hold what was seen of the peer certificate ("" when nothing was).
+   * outcome is always GW_FAIL: a refusal does not heal by retrying. */
+  int tls_refused;
 };
 
 /* Call once per process before threads start (curl_global_init). */
