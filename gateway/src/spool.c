@@ -164,7 +164,7 @@ int spool_writer_begin(const char *spool_dir, struct gw_spool_writer **out,
   }
   w->sha = sha256_begin();
   if (!w->sha) {
-    text_copy(err, err_size, "cannot start a SHA-256 digest");
+    text_copy(err, err_size, "out of memory starting a SHA-256 digest");
     goto out;
   }
   if (open_temp_file(w, err, err_size) != 0)
