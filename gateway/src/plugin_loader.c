@@ -103,8 +103,11 @@ int plugin_load_file(const char *path, struct gw_loaded_plugin *out) {
   out->path = gw_strdup(path);
   if (!out->path)
     return -1;
-  if (sha256_file_hex(path, out->sha256, NULL) != 0)
-    return refuse(out, "cannot be read");
+  if (sha256_file_hex(path, out->sha256, NULL) != 0) {
+    /* errno says whether it was the file or memory (ENOMEM) */
+    text_format(why, sizeof why, "cannot be read: %s", strerror(errno));
+    return refuse(out, why);
+  }
   dlerror();
   out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!out->handle) {
