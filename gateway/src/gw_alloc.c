@@ -1,5 +1,12 @@
+/*
+ * gw_alloc.c - the host's allocation wrappers and their test hooks:
+ * GW_FAIL_ALLOC_AT=N fails the Nth allocation, GW_ALLOC_STATS=1 prints how
+ * many there were when the process exits (see gw_alloc.h).
+ */
 #include "gw_alloc.h"
+#include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,16 +14,32 @@
  * sources may allocate from different threads. 0 means "never fail". */
 static atomic_ulong fail_at;
 static atomic_ulong count;
+/* Count even when nothing is to fail (GW_ALLOC_STATS). */
+static atomic_int counting;
 
 void gw_alloc_fail_at(unsigned long nth) {
   atomic_store(&count, 0);
   atomic_store(&fail_at, nth);
 }
 
+unsigned long gw_alloc_count(void) {
+  return atomic_load(&count);
+}
+
+/* stderr, not the diagnostics: the sweep reads this one line after exit. */
+static void report_count(void) {
+  fprintf(stderr, "gw_alloc: %lu allocations\n", gw_alloc_count());
+}
+
 void gw_alloc_init_from_env(void) {
   const char *v = getenv("GW_FAIL_ALLOC_AT");
+  const char *stats = getenv("GW_ALLOC_STATS");
   unsigned long n = 0;
   char *end = NULL;
+  if (stats && *stats && strcmp(stats, "0") != 0) {
+    atomic_store(&counting, 1);
+    atexit(report_count);
+  }
   if (!v || !*v)
     return;
   n = strtoul(v, &end, 10);
@@ -24,11 +47,19 @@ void gw_alloc_init_from_env(void) {
     gw_alloc_fail_at(n);
 }
 
+/* An injected failure sets errno like a real malloc failure does, so code
+ * that reports strerror(errno) says "Cannot allocate memory". */
 static int should_fail(void) {
   unsigned long target = atomic_load(&fail_at);
-  if (target == 0)
+  if (target == 0) {
+    if (atomic_load(&counting))
+      atomic_fetch_add(&count, 1);
     return 0;
-  return atomic_fetch_add(&count, 1) + 1 == target;
+  }
+  if (atomic_fetch_add(&count, 1) + 1 != target)
+    return 0;
+  errno = ENOMEM;
+  return 1;
 }
 
 void *gw_malloc(size_t size) {

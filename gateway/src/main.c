@@ -49,7 +49,8 @@ static const char usage_text[] =
     "verification); 2 usage or configuration error.\n"
     "\n"
     "Environment: GATEWAY_CONFIG (config file), GW_FAIL_ALLOC_AT (testing:\n"
-    "fail the Nth allocation).\n";
+    "fail the Nth allocation), GW_ALLOC_STATS (testing: print the number of\n"
+    "allocations at exit).\n";
 
 struct command {
   const char *name;
