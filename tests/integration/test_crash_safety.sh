@@ -19,7 +19,7 @@
 #
 # The kill moments come from a seeded generator: GW_CRASH_SEED=N repeats a
 # sequence (it is printed), GW_CRASH_KILLS=N changes the count. Under
-# valgrind (GW_WRAPPER) the import is smaller and there are 12 kills.
+# valgrind (GW_WRAPPER) the import is smaller and there are 10 kills.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 
@@ -123,8 +123,10 @@ t0=$(date +%s%N)
 gw run >run1.out 2>&1 || fail "second clean run: $(cat run1.out)"
 RUN_MS=$((($(date +%s%N) - t0) / 1000000))
 WHAT="the clean runs"
-mapfile -t prev < <(digests $(feed json) $(feed xml) $(feed csv))
-mapfile -t ref < <(reference_digests)
+digests $(feed json) $(feed xml) $(feed csv) >cur.digests
+mapfile -t prev <cur.digests
+reference_digests >ref.digests
+mapfile -t ref <ref.digests
 for k in 0 1 2; do
   assert_eq "${prev[$k]}" "${ref[$k]}" "feed $k of a clean run vs a clean export (the comparison itself)"
 done
@@ -135,7 +137,8 @@ for f in $FORMATS; do
   gw -q export --format "$f" -o "$(feed "$f")" || fail "clean export $f"
   EXPORT_MS[$f]=$((($(date +%s%N) - t0) / 1000000))
 done
-mapfile -t prev < <(digests $(feed json) $(feed xml) $(feed csv))
+digests $(feed json) $(feed xml) $(feed csv) >cur.digests
+mapfile -t prev <cur.digests
 echo "# a run with changed figures takes ${RUN_MS} ms; exports json ${EXPORT_MS[json]} ms, xml ${EXPORT_MS[xml]} ms, csv ${EXPORT_MS[csv]} ms"
 pass "clean runs publish feeds equal to clean exports (the old/new check works)"
 
@@ -168,12 +171,14 @@ check_store() {
 new_versions=0
 check_feeds() {
   local cur k f changed=0
-  mapfile -t cur < <(digests $(feed json) $(feed xml) $(feed csv))
+  digests $(feed json) $(feed xml) $(feed csv) >cur.digests
+  mapfile -t cur <cur.digests
   for k in 0 1 2; do
     [ "${cur[$k]}" = "${prev[$k]}" ] || changed=1
   done
   if [ "$changed" = 1 ]; then
-    mapfile -t ref < <(reference_digests)
+    reference_digests >ref.digests
+    mapfile -t ref <ref.digests
     for k in 0 1 2; do
       [ "${cur[$k]}" = "${prev[$k]}" ] && continue
       [ "${cur[$k]}" = "${ref[$k]}" ] ||
@@ -275,8 +280,10 @@ check_store
 check_log
 gw audit verify >verify.out 2>&1 || fail "final audit verify: $(cat verify.out)"
 assert_contains "$(cat verify.out)" "intact"
-mapfile -t cur < <(digests $(feed json) $(feed xml) $(feed csv))
-mapfile -t ref < <(reference_digests)
+digests $(feed json) $(feed xml) $(feed csv) >cur.digests
+mapfile -t cur <cur.digests
+reference_digests >ref.digests
+mapfile -t ref <ref.digests
 for k in 0 1 2; do
   assert_eq "${cur[$k]}" "${ref[$k]}" "feed $k after the final clean run vs the store"
 done
