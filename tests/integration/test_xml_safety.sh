@@ -46,13 +46,23 @@ assert "&a;" in doc
 open(sys.argv[1], "w", encoding="utf-8").write(doc)
 PY
 
+# Deep nesting: 100,000 open elements (libxml2 stops at depth 256).
+"$PYTHON" - hostile/deep-nesting.xml <<'PY'
+import sys
+body = open("hostile/welzijn-diemen-2021.xml", encoding="utf-8").read()
+doc = body.replace("<comment>Huizen van de buurt are in the begroting since 2022.</comment>",
+                   "<comment>" + "<x>" * 100000 + "</x>" * 100000 + "</comment>", 1)
+assert "<x><x>" in doc
+open(sys.argv[1], "w", encoding="utf-8").write(doc)
+PY
+
 it_start_server H "$WORK/hostile"
 
 report_source() { # ID FILE
   printf '{"id":"%s","plugin":"provider_report","url":"%s/%s","params":{"municipality":"GM0384"}}' \
     "$1" "$BASE_H" "$2"
 }
-HOSTILE="xxe-file xxe-fifo xxe-parameter xxe-network dtd-system dtd-public-network xinclude doctype billion-laughs quadratic-blowup"
+HOSTILE="xxe-file xxe-fifo xxe-parameter xxe-network dtd-system dtd-public-network xinclude doctype billion-laughs quadratic-blowup deep-nesting"
 sources="[$(report_source good welzijn-diemen-2021.xml)"
 for h in $HOSTILE; do sources+=",$(report_source "$h" "$h.xml")"; done
 it_write_config "$sources]"
@@ -173,11 +183,12 @@ refused dtd-public-network 10 "line 2: the report contains a DOCTYPE"
 refused xinclude 10 "line 19: Element 'comment': Element content is not allowed"
 refused billion-laughs 10 "billion-laughs.xml" "entit"
 refused quadratic-blowup 10 "line 2: the report contains a DOCTYPE"
+refused deep-nesting 10 "deep-nesting.xml" "depth"
 
 # Bounded memory: an entity bomb costs no more than the valid report
 # plus a margin (ASan and valgrind change RSS beyond meaning).
 good_rss=$(json_get good.out "d['peak_rss_kb']")
-for b in billion-laughs quadratic-blowup; do
+for b in billion-laughs quadratic-blowup deep-nesting; do
   rss=$(json_get "$b.out" "d['peak_rss_kb']")
   if [ -n "${GW_SANITIZED:-}${GW_VALGRIND:-}" ]; then
     pass "$b: refused (peak RSS ${rss} KiB not compared under a sanitizer/valgrind)"
