@@ -1,6 +1,15 @@
 /*
  * cmd_run.c - `gateway run [SOURCE...]`: run sources once, publish feeds,
  * print a summary.
+ *
+ * Sources run on up to --jobs worker threads (default daemon.max_concurrent),
+ * each taking the next source in configuration order, so a slow source no
+ * longer holds up the others. A run is as thread-safe here as in the daemon
+ * (daemon_jobs.c): it has its own transport, plugin context and staging
+ * connection; the exchange log, the store's shared connection and diag()
+ * lock themselves; progress.c locks its output. The main thread only
+ * waits and prints: rows and the JSON "runs" array stay in configuration
+ * order, and feeds are published once, after every run has ended.
  */
 #include "clock.h"
 #include "gw_alloc.h"
@@ -15,6 +24,7 @@
 #include "text.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -22,7 +32,7 @@
 static const char run_usage[] =
     "Usage: gateway [--config FILE] [--json] run [--no-export] "
     "[--no-progress]\n"
-    "               [--progress-every SECONDS] [SOURCE...]\n"
+    "               [--progress-every SECONDS] [--jobs N] [SOURCE...]\n"
     "\n"
     "Runs every configured source (or only the named ones) once: the plugin\n"
     "fetches over TLS through the gateway, rows are normalised and stored as\n"
@@ -35,6 +45,11 @@ static const char run_usage[] =
     "  --progress-every SECONDS when stderr is not a terminal, log a progress\n"
     "                           line per source at most this often (default\n"
     "                           10; 0: at every update)\n"
+    "  --jobs N                 run at most N sources at the same time (1-64;\n"
+    "                           default daemon.max_concurrent, itself 2)\n"
+    "\n"
+    "Sources run concurrently, each on its own thread and with its own store\n"
+    "transaction; the table and the JSON list them in configuration order.\n"
     "\n"
     "Progress goes to stderr only, so stdout stays the table (or pure JSON).\n"
     "On a terminal each source has one line that updates in place; otherwise\n"
@@ -57,7 +72,34 @@ struct run_options {
   int no_export;
   int no_progress;
   double progress_every; /* seconds; < 0: the default */
+  int jobs;              /* sources at once; 0: daemon.max_concurrent */
 };
+
+#define RUN_JOBS_MAX 64 /* as daemon.max_concurrent (config.c) */
+
+/* "--name VALUE" or "--name=VALUE": the value, else NULL. */
+static const char *option_value(int argc, char **argv, int *i,
+                                const char *name) {
+  size_t len = strlen(name);
+  if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
+    return argv[++*i];
+  if (strncmp(argv[*i], name, len) == 0 && argv[*i][len] == '=')
+    return argv[*i] + len + 1;
+  return NULL;
+}
+
+static int parse_jobs(const char *value, struct run_options *o) {
+  int64_t n;
+  if (text_parse_int64(value, &n) != 0 || n < 1 || n > RUN_JOBS_MAX) {
+    fprintf(stderr,
+            "gateway: run: --jobs expects a whole number from 1 to %d, got "
+            "'%s'\n",
+            RUN_JOBS_MAX, value);
+    return GW_EXIT_USAGE;
+  }
+  o->jobs = (int)n;
+  return GW_EXIT_OK;
+}
 
 /* Options come before the source names (a source id never starts with
  * '-'). GW_EXIT_OK, or GW_EXIT_USAGE with the reason printed. */
@@ -75,10 +117,12 @@ static int parse_run_options(int argc, char **argv, struct run_options *o,
       o->no_progress = 1;
       continue;
     }
-    if (strcmp(a, "--progress-every") == 0 && i + 1 < argc)
-      value = argv[++i];
-    else if (strncmp(a, "--progress-every=", 17) == 0)
-      value = a + 17;
+    if ((value = option_value(argc, argv, &i, "--jobs")) != NULL) {
+      if (parse_jobs(value, o) != GW_EXIT_OK)
+        return GW_EXIT_USAGE;
+      continue;
+    }
+    value = option_value(argc, argv, &i, "--progress-every");
     if (!value) {
       fprintf(stderr,
               "gateway: run: unknown option %s (see `gateway run --help`)\n",
@@ -110,6 +154,7 @@ static void erase_progress_line(void *progress) {
 static struct gw_progress *progress_for_run(const struct gw_cli *cli,
                                             const struct run_options *o) {
   struct gw_progress_options po = {0};
+  po.concurrent = (unsigned)o->jobs;
   po.mode = o->no_progress ? GW_PROGRESS_OFF
                            : progress_mode_for(STDERR_FILENO, getenv("TERM"));
   po.out = stderr;
@@ -199,16 +244,140 @@ static int select_sources(const struct gw_config *cfg, int argc, char **argv,
   return 0;
 }
 
+/* The sources of one `gateway run` and their results, shared by the
+ * workers (which take the next index) and the main thread (which waits for
+ * each result in order). */
+struct run_pool {
+  struct gw_app *app;
+  const struct gw_source_config **chosen;
+  const struct gw_run_observer *observer;
+  struct gw_run_summary *summaries; /* count, in configuration order */
+  unsigned char *done;              /* count; set under lock */
+  size_t count, next;
+  pthread_mutex_t lock;
+  pthread_cond_t finished;
+};
+
+static void *run_worker(void *arg) {
+  struct run_pool *pool = arg;
+  for (;;) {
+    size_t i;
+    pthread_mutex_lock(&pool->lock);
+    i = pool->next < pool->count ? pool->next++ : pool->count;
+    pthread_mutex_unlock(&pool->lock);
+    if (i == pool->count)
+      return NULL;
+    /* The outcome is also in the summary. */
+    (void)run_source_observed(pool->app, pool->chosen[i], pool->observer,
+                              &pool->summaries[i]);
+    pthread_mutex_lock(&pool->lock);
+    pool->done[i] = 1;
+    pthread_cond_broadcast(&pool->finished);
+    pthread_mutex_unlock(&pool->lock);
+  }
+}
+
+static void wait_for(struct run_pool *pool, size_t i) {
+  pthread_mutex_lock(&pool->lock);
+  while (!pool->done[i])
+    pthread_cond_wait(&pool->finished, &pool->lock);
+  pthread_mutex_unlock(&pool->lock);
+}
+
+/* Starts up to `jobs` workers; *started says how many. When not even one
+ * thread can be made, the caller's thread does all the work. */
+static pthread_t *start_workers(struct run_pool *pool, int jobs,
+                                size_t *started) {
+  size_t want = (size_t)jobs < pool->count ? (size_t)jobs : pool->count, n;
+  pthread_t *threads = want ? gw_calloc(want, sizeof *threads) : NULL;
+  *started = 0;
+  for (n = 0; threads && n < want; n++) {
+    int rc = pthread_create(&threads[n], NULL, run_worker, pool);
+    if (rc != 0) {
+      diag(GW_LOG_WARN, "run: %zu of %zu worker threads started: %s", n, want,
+           strerror(rc));
+      break;
+    }
+  }
+  *started = n;
+  if (n == 0)
+    (void)run_worker(pool);
+  return threads;
+}
+
+struct run_tally {
+  json_t *runs;
+  int failures, changed;
+};
+
+static void report_run(const struct gw_cli *cli, struct gw_progress *progress,
+                       const struct gw_run_summary *summary,
+                       struct run_tally *tally) {
+  if (summary->outcome != GW_OK)
+    tally->failures++;
+  else if (summary->store.inserted + summary->store.revised > 0)
+    tally->changed = 1;
+  json_array_append_new(tally->runs, summary_json(summary));
+  if (!cli->json) {
+    /* The live progress line, on the same terminal, stays out of the row. */
+    progress_hold(progress);
+    print_summary_row(summary);
+    fflush(stdout);
+    progress_release(progress);
+  }
+}
+
+static int run_all(const struct gw_cli *cli, struct gw_app *app,
+                   const struct gw_source_config **chosen, size_t count,
+                   int jobs, struct gw_progress *progress,
+                   struct run_tally *tally) {
+  struct gw_run_observer observer = progress_observer(progress);
+  struct run_pool pool = {
+      .app = app, .chosen = chosen, .observer = &observer, .count = count};
+  pthread_t *threads = NULL;
+  size_t started = 0, i;
+  int rc = -1, sync_ready = 0;
+  pool.summaries = gw_calloc(count ? count : 1, sizeof *pool.summaries);
+  pool.done = gw_calloc(count ? count : 1, sizeof *pool.done);
+  if (!pool.summaries || !pool.done) {
+    diag(GW_LOG_ERROR, "run: out of memory");
+    goto out;
+  }
+  if (pthread_mutex_init(&pool.lock, NULL) != 0)
+    goto out;
+  if (pthread_cond_init(&pool.finished, NULL) != 0) {
+    pthread_mutex_destroy(&pool.lock);
+    goto out;
+  }
+  sync_ready = 1;
+  threads = start_workers(&pool, jobs, &started);
+  for (i = 0; i < count; i++) {
+    wait_for(&pool, i);
+    report_run(cli, progress, &pool.summaries[i], tally);
+  }
+  for (i = 0; i < started; i++)
+    pthread_join(threads[i], NULL);
+  rc = 0;
+out:
+  if (sync_ready) {
+    pthread_cond_destroy(&pool.finished);
+    pthread_mutex_destroy(&pool.lock);
+  }
+  gw_free(threads);
+  gw_free(pool.summaries);
+  gw_free(pool.done);
+  return rc;
+}
+
 int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   struct gw_app app = {.json_output = cli->json};
   const struct gw_source_config **chosen = NULL;
-  struct gw_run_summary summary;
   struct run_options options = {.progress_every = -1.0};
   struct gw_progress *progress = NULL;
-  struct gw_run_observer observer;
   json_t *runs = json_array(), *feeds = json_array();
-  size_t count = 0, i;
-  int failures = 0, changed = 0, rc = GW_EXIT_USAGE, argi = 1;
+  struct run_tally tally = {.runs = runs};
+  size_t count = 0;
+  int rc = GW_EXIT_USAGE, argi = 1;
   double t0 = clock_monotonic();
   if (cli_wants_help(argc, argv)) {
     fputs(run_usage, stdout);
@@ -233,6 +402,9 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   if (count == 0)
     diag(GW_LOG_WARN, "no sources configured in %s",
          app.cfg->path ? app.cfg->path : "the built-in defaults");
+  if (options.jobs == 0)
+    options.jobs =
+        app.cfg->daemon.max_concurrent > 0 ? app.cfg->daemon.max_concurrent : 1;
   progress = progress_for_run(cli, &options);
   if (progress)
     diag_set_tty_hook(erase_progress_line, progress);
@@ -241,31 +413,23 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
     rc = GW_EXIT_FAILED;
     goto out;
   }
-  observer = progress_observer(progress);
   if (!cli->json) {
     print_table_header();
     /* Before the first progress line when both share a terminal. */
     fflush(stdout);
   }
-  for (i = 0; i < count; i++) {
-    if (run_source_observed(&app, chosen[i], &observer, &summary) != GW_OK)
-      failures++;
-    else if (summary.store.inserted + summary.store.revised > 0)
-      changed = 1;
-    json_array_append_new(runs, summary_json(&summary));
-    if (!cli->json) {
-      print_summary_row(&summary);
-      fflush(stdout);
-    }
+  if (run_all(cli, &app, chosen, count, options.jobs, progress, &tally) != 0) {
+    rc = GW_EXIT_FAILED;
+    goto out;
   }
   if (!options.no_export)
-    failures += feeds_publish(&app, changed, feeds);
+    tally.failures += feeds_publish(&app, tally.changed, feeds);
   /* Reported, never a failure of the runs (spool_retention.h). */
   (void)spool_retention_prune(&app, NULL);
   if (cli->json) {
     json_t *doc =
         json_pack("{s:O, s:O, s:f, s:i, s:I}", "runs", runs, "feeds", feeds,
-                  "seconds", clock_monotonic() - t0, "failures", failures,
+                  "seconds", clock_monotonic() - t0, "failures", tally.failures,
                   "peak_rss_kb", (json_int_t)peak_rss_kb());
     if (doc)
       json_dumpf(doc, stdout, JSON_INDENT(2));
@@ -274,9 +438,9 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   } else {
     print_feeds(feeds);
     printf("\n%zu source(s), %d failure(s), %.2f s, peak memory %ld KiB\n",
-           count, failures, clock_monotonic() - t0, peak_rss_kb());
+           count, tally.failures, clock_monotonic() - t0, peak_rss_kb());
   }
-  rc = failures ? GW_EXIT_FAILED : GW_EXIT_OK;
+  rc = tally.failures ? GW_EXIT_FAILED : GW_EXIT_OK;
 out:
   diag_set_tty_hook(NULL, NULL);
   progress_free(progress);

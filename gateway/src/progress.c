@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "gw_alloc.h"
 #include "text.h"
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,15 +15,25 @@
 
 #define LINE_MAX_BYTES 512
 #define RECORD_MAX_BYTES (GW_RUN_ERROR_MAX * 2 + 1024)
-#define SOURCE_COLUMN 22 /* the width of the SOURCE column of the table */
+#define SOURCE_COLUMN 22  /* the width of the SOURCE column of the table */
+#define MAX_CONCURRENT 64 /* as daemon.max_concurrent (config.c) */
+
+/* One source being shown or logged. */
+struct source_slot {
+  char source[sizeof((struct gw_run_summary *)0)->source_id];
+  int active;  /* source[] names a run that has not reported its end */
+  int written; /* something was written for this source */
+  double last_write;
+};
 
 struct gw_progress {
   struct gw_progress_options opt;
-  char source[sizeof((struct gw_run_summary *)0)->source_id];
-  int have_source; /* source[] names the run being shown */
-  int written;     /* something was written for this source */
-  double last_write;
-  int line_open; /* TTY: our line is on screen without its newline */
+  /* Every field below. Taken after the stream's own lock (see lock()). */
+  pthread_mutex_t lock;
+  struct source_slot *slots;
+  size_t slot_count; /* 1 when sources run one at a time */
+  int line_open;     /* TTY: our line is on screen without its newline */
+  struct source_slot *shown; /* TTY: the source owning the live line */
 };
 
 /* A bounded string being built piece by piece; `failed` remembers any
@@ -238,6 +249,11 @@ int progress_format_record(const struct gw_run_summary *s, double elapsed_s,
   return builder_result(&b);
 }
 
+static void progress_destroy(struct gw_progress *p) {
+  gw_free(p->slots);
+  gw_free(p);
+}
+
 struct gw_progress *progress_new(const struct gw_progress_options *options) {
   struct gw_progress *p = gw_calloc(1, sizeof *p);
   if (!p)
@@ -253,12 +269,21 @@ struct gw_progress *progress_new(const struct gw_progress_options *options) {
     p->opt.min_interval_s = p->opt.mode == GW_PROGRESS_TTY
                                 ? GW_PROGRESS_TTY_INTERVAL_S
                                 : GW_PROGRESS_LINES_INTERVAL_S;
+  if (p->opt.concurrent > MAX_CONCURRENT)
+    p->opt.concurrent = MAX_CONCURRENT;
+  p->slot_count = p->opt.concurrent > 1 ? p->opt.concurrent : 1;
+  p->slots = gw_calloc(p->slot_count, sizeof *p->slots);
+  if (!p->slots || pthread_mutex_init(&p->lock, NULL) != 0) {
+    progress_destroy(p);
+    return NULL;
+  }
   return p;
 }
 
 /* Progress is best effort: a stderr that cannot be written must not fail
  * a run, so write errors are not reported. One fwrite per update keeps a
- * line whole when other writers share the stream. */
+ * line whole when other writers share the stream. Called with the lock
+ * held. */
 static void emit(struct gw_progress *p, const char *text) {
   fwrite(text, 1, strlen(text), p->opt.out);
   fflush(p->opt.out);
@@ -269,46 +294,109 @@ void progress_free(struct gw_progress *progress) {
     return;
   if (progress->line_open)
     emit(progress, "\n");
-  gw_free(progress);
+  pthread_mutex_destroy(&progress->lock);
+  progress_destroy(progress);
 }
 
-/* A new source: a line left open by a run that never reported its end is
- * closed so the new one does not overwrite it. */
-static void start_source(struct gw_progress *p, const char *source_id,
-                         double now) {
-  if (p->line_open) {
-    emit(p, "\n");
-    p->line_open = 0;
+/* The stream first, then the mutex: a writer that holds the stream across
+ * several calls (and erases our line through progress_interrupt() before
+ * its own) then keeps every update out until its line is whole. */
+static void lock(struct gw_progress *p) {
+  if (p->opt.out)
+    flockfile(p->opt.out);
+  pthread_mutex_lock(&p->lock);
+}
+
+static void unlock(struct gw_progress *p) {
+  pthread_mutex_unlock(&p->lock);
+  if (p->opt.out)
+    funlockfile(p->opt.out);
+}
+
+static int sequential(const struct gw_progress *p) {
+  return p->slot_count == 1;
+}
+
+/* Erases the open line; its owner draws it again at its next update. */
+static void erase_line(struct gw_progress *p) {
+  if (!p->line_open)
+    return;
+  emit(p, "\r\033[K");
+  p->line_open = 0;
+  if (p->shown)
+    p->shown->written = 0;
+}
+
+static struct source_slot *find_slot(struct gw_progress *p,
+                                     const char *source_id) {
+  size_t i;
+  for (i = 0; i < p->slot_count; i++) {
+    if (p->slots[i].active && strcmp(p->slots[i].source, source_id) == 0)
+      return &p->slots[i];
   }
-  text_copy(p->source, sizeof p->source, source_id);
-  p->have_source = 1;
-  p->written = 0;
-  p->last_write = now;
+  return NULL;
+}
+
+/* A new source. One at a time: a line left open by a run that never
+ * reported its end is closed so the new one does not overwrite it. Several
+ * at once: a free slot, or NULL when more sources run than were announced
+ * (they then show only their end). */
+static struct source_slot *start_source(struct gw_progress *p,
+                                        const char *source_id, double now) {
+  struct source_slot *slot = NULL;
+  size_t i;
+  if (sequential(p)) {
+    if (p->line_open) {
+      emit(p, "\n");
+      p->line_open = 0;
+    }
+    slot = &p->slots[0];
+    p->shown = NULL;
+  }
+  for (i = 0; !slot && i < p->slot_count; i++) {
+    if (!p->slots[i].active)
+      slot = &p->slots[i];
+  }
+  if (!slot)
+    return NULL;
+  text_copy(slot->source, sizeof slot->source, source_id);
+  slot->active = 1;
+  slot->written = 0;
+  slot->last_write = now;
+  return slot;
 }
 
 /* Redraw now? The first draw of a terminal line is immediate (the steward
  * sees the source start); the first log line waits a full interval, so a
  * short run logs only its run_finished line. */
-static int due(struct gw_progress *p, double now) {
-  if (p->opt.mode == GW_PROGRESS_TTY && !p->written)
+static int due(const struct gw_progress *p, const struct source_slot *slot,
+               double now) {
+  if (p->opt.mode == GW_PROGRESS_TTY && !slot->written)
     return 1;
   /* The epsilon keeps 100.1 - 100.0 from counting as less than 0.1. */
-  return now - p->last_write + 1e-9 >= p->opt.min_interval_s;
+  return now - slot->last_write + 1e-9 >= p->opt.min_interval_s;
 }
 
-static void tty_update(struct gw_progress *p, const struct gw_run_summary *s,
-                       double elapsed_s, int finished) {
+/* Other sources running besides the one on the live line. */
+static size_t others_running(const struct gw_progress *p,
+                             const struct source_slot *slot) {
+  size_t i, n = 0;
+  for (i = 0; i < p->slot_count; i++)
+    n += p->slots[i].active && &p->slots[i] != slot;
+  return n;
+}
+
+static void tty_draw(struct gw_progress *p, const struct gw_run_summary *s,
+                     const struct source_slot *slot, double elapsed_s,
+                     int finished) {
   char line[LINE_MAX_BYTES], text[LINE_MAX_BYTES + 16];
-  if (p->opt.min_level > GW_LOG_INFO)
-    return;
-  if (finished && p->opt.clear_on_finish) {
-    if (p->line_open)
-      emit(p, "\r\033[K");
-    p->line_open = 0;
-    return;
-  }
+  size_t others = finished || !slot ? 0 : others_running(p, slot);
   /* A line too long for the buffer is still worth showing truncated. */
   (void)progress_format_line(s, elapsed_s, finished, line, sizeof line);
+  if (others > 0) {
+    size_t len = strlen(line);
+    (void)text_format(line + len, sizeof line - len, "  +%zu running", others);
+  }
   /* A line as wide as the terminal wraps, and "\r" would then return
    * only to the start of its last row. */
   if (p->opt.columns > 1 && strlen(line) >= p->opt.columns)
@@ -321,6 +409,40 @@ static void tty_update(struct gw_progress *p, const struct gw_run_summary *s,
     return;
   emit(p, text);
   p->line_open = !finished;
+}
+
+/* The end of a source that does not own the live line: its final line
+ * replaces the live one, which its owner draws again at its next update. */
+static void tty_finish_other(struct gw_progress *p,
+                             const struct gw_run_summary *s, double elapsed_s) {
+  if (p->opt.clear_on_finish)
+    return; /* the caller's table row says it */
+  if (p->shown)
+    p->shown->written = 0;
+  tty_draw(p, s, NULL, elapsed_s, 1);
+}
+
+static void tty_update(struct gw_progress *p, const struct gw_run_summary *s,
+                       struct source_slot *slot, double elapsed_s,
+                       int finished) {
+  if (p->opt.min_level > GW_LOG_INFO)
+    return;
+  if (!finished) {
+    if (!p->shown)
+      p->shown = slot;
+    if (p->shown == slot)
+      tty_draw(p, s, slot, elapsed_s, 0);
+    return;
+  }
+  if (p->line_open && p->shown != slot) {
+    tty_finish_other(p, s, elapsed_s);
+    return;
+  }
+  if (p->opt.clear_on_finish) {
+    erase_line(p);
+    return;
+  }
+  tty_draw(p, s, slot, elapsed_s, 1);
 }
 
 static void lines_update(struct gw_progress *p, const struct gw_run_summary *s,
@@ -337,33 +459,64 @@ static void lines_update(struct gw_progress *p, const struct gw_run_summary *s,
   emit(p, text);
 }
 
+static void update_locked(struct gw_progress *p,
+                          const struct gw_run_summary *live, double elapsed_s,
+                          int finished) {
+  double now = p->opt.clock(p->opt.clock_ctx);
+  struct source_slot *slot = find_slot(p, live->source_id);
+  if (!slot)
+    slot = start_source(p, live->source_id, now);
+  /* Without a slot only the end is shown: never throttled, never live. */
+  if (!slot) {
+    if (finished && p->opt.mode == GW_PROGRESS_TTY)
+      tty_finish_other(p, live, elapsed_s);
+    else if (finished)
+      lines_update(p, live, elapsed_s, finished);
+    return;
+  }
+  if (!finished && !due(p, slot, now))
+    return;
+  if (p->opt.mode == GW_PROGRESS_TTY)
+    tty_update(p, live, slot, elapsed_s, finished);
+  else
+    lines_update(p, live, elapsed_s, finished);
+  slot->written = 1;
+  slot->last_write = now;
+  if (finished) {
+    slot->active = 0;
+    if (p->shown == slot)
+      p->shown = NULL;
+  }
+}
+
 void progress_update(struct gw_progress *progress,
                      const struct gw_run_summary *live, double elapsed_s,
                      int finished) {
-  double now;
   if (!progress || !live || progress->opt.mode == GW_PROGRESS_OFF)
     return;
-  now = progress->opt.clock(progress->opt.clock_ctx);
-  if (!progress->have_source || strcmp(progress->source, live->source_id) != 0)
-    start_source(progress, live->source_id, now);
-  if (!finished && !due(progress, now))
-    return;
-  if (progress->opt.mode == GW_PROGRESS_TTY)
-    tty_update(progress, live, elapsed_s, finished);
-  else
-    lines_update(progress, live, elapsed_s, finished);
-  progress->written = 1;
-  progress->last_write = now;
-  if (finished)
-    progress->have_source = 0;
+  lock(progress);
+  update_locked(progress, live, elapsed_s, finished);
+  unlock(progress);
 }
 
 void progress_interrupt(struct gw_progress *progress) {
-  if (!progress || !progress->line_open)
+  if (!progress)
     return;
-  emit(progress, "\r\033[K");
-  progress->line_open = 0;
-  progress->written = 0;
+  lock(progress);
+  erase_line(progress);
+  unlock(progress);
+}
+
+void progress_hold(struct gw_progress *progress) {
+  if (!progress)
+    return;
+  lock(progress);
+  erase_line(progress);
+}
+
+void progress_release(struct gw_progress *progress) {
+  if (progress)
+    unlock(progress);
 }
 
 static void observe(const struct gw_run_summary *live, double elapsed_s,

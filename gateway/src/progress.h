@@ -12,8 +12,17 @@
  *
  * Output goes only to the FILE* given (stderr in the gateway), so stdout
  * stays a clean table or pure JSON. The formatting functions are pure and
- * write into caller buffers. A gw_progress is not thread-safe: one run at
- * a time, on one thread, as `gateway run` does.
+ * write into caller buffers.
+ *
+ * Several sources at once (options.concurrent > 1, `gateway run --jobs`):
+ * every function may be called from any thread; one mutex keeps each
+ * write whole. Log lines are throttled per source. A terminal has one
+ * live line, owned by one running source at a time and suffixed with
+ * "+N running" for the others; when its owner ends, the next source to
+ * report takes it over. A finished source's final line is printed above
+ * the live line (or, with clear_on_finish, left to the caller's row).
+ * With concurrent <= 1 the behaviour is the sequential one above: a new
+ * source closes a line left open by the previous one.
  */
 #ifndef GW_PROGRESS_H
 #define GW_PROGRESS_H
@@ -46,6 +55,7 @@ struct gw_progress_options {
   gw_log_level min_level; /* diag_level(): above INFO only failures print */
   int clear_on_finish;    /* TTY: erase a finished line instead of keeping */
   unsigned columns;       /* TTY: terminal width, 0 when unknown */
+  unsigned concurrent;    /* sources that may run at once; 0 or 1: one */
 };
 
 /* NULL only when out of memory. Owned by the caller: progress_free(). */
@@ -62,6 +72,13 @@ void progress_update(struct gw_progress *progress,
  * whole line of its own; the next update draws it again at once. Meant for
  * diagnostics printed in the middle of a run. */
 void progress_interrupt(struct gw_progress *progress);
+/* Another writer's whole lines on the same terminal (the table rows on
+ * stdout): hold erases the live line and keeps every update out until
+ * release, so nothing is drawn between the erase and the caller's write.
+ * The live line is drawn again at the next update. NULL is a no-op. Never
+ * call diag() while holding (its hook erases through this lock). */
+void progress_hold(struct gw_progress *progress);
+void progress_release(struct gw_progress *progress);
 /* An observer for run_source_observed() that feeds progress_update(). */
 struct gw_run_observer progress_observer(struct gw_progress *progress);
 
