@@ -505,7 +505,8 @@ static int stage_component(struct gw_store_run *run,
       BIND_FIELD(stmt, 12, obs->source_code) != SQLITE_OK ||
       BIND_FIELD(stmt, 13, obs->fetched_at) != SQLITE_OK ||
       BIND_FIELD(stmt, 14, obs->payload_sha256) != SQLITE_OK ||
-      BIND_FIELD(stmt, 15, obs->span_id) != SQLITE_OK) {
+      BIND_FIELD(stmt, 15, obs->span_id) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 16, (sqlite3_int64)run->staged) != SQLITE_OK) {
     say_sqlite(err, err_size, "stage", run->db, run->path);
     goto out;
   }
@@ -660,7 +661,11 @@ int store_run_commit(struct gw_store_run *run, const char *commit_time,
     say(err, err_size, "commit", "no commit time given", NULL);
     goto out;
   }
-  if (batch_close(run, err, err_size) != 0)
+  /* Sorting the staged rows touches only this run's TEMP schema: done
+   * before the write lock, so other runs can commit meanwhile. */
+  if (batch_close(run, err, err_size) != 0 ||
+      exec_sql(run->db, STORE_SQL_STAGE_KEY_INDEX, "commit: sort staged rows",
+               run->path, err, err_size) != 0)
     goto out;
   if (sqlite3_busy_timeout(run->db, STORE_COMMIT_WAIT_MS) != SQLITE_OK) {
     say_sqlite(err, err_size, "commit", run->db, run->path);
@@ -1346,7 +1351,9 @@ int store_run_diff(struct gw_store_run *run, size_t max_changes,
       exec_sql(run->db, "BEGIN", "diff: begin", run->path, err, err_size) != 0)
     goto out;
   in_tx = 1;
-  if (run_step(run, STORE_SQL_JOIN, "", NULL, "diff: join", err, err_size) !=
+  if (exec_sql(run->db, STORE_SQL_STAGE_KEY_INDEX, "diff: sort staged rows",
+               run->path, err, err_size) != 0 ||
+      run_step(run, STORE_SQL_JOIN, "", NULL, "diff: join", err, err_size) !=
           0 ||
       run_step(run, STORE_SQL_MARK_SAME, "", NULL, "diff: compare", err,
                err_size) != 0 ||

@@ -67,63 +67,75 @@ const char STORE_SQL_MIGRATE_V2[] =
     "CREATE INDEX run_outcome_by_source ON run (source_id, outcome,"
     " started_at);";
 
-/* One row per (key, component). WITHOUT ROWID: the primary key is the
- * row, so 200k staged rows are stored once, not as table plus index.
- * value NULL means the component carries no number. source_id is not
- * stored: a run stages for exactly one source. joined is filled at commit
- * time with one row per key. */
-const char STORE_SQL_STAGING_TABLES[] =
-    "CREATE TEMP TABLE staged ("
-    " indicator TEXT NOT NULL,"
-    " area TEXT NOT NULL,"
-    " period TEXT NOT NULL,"
-    " breakdown TEXT NOT NULL,"
-    " component INTEGER NOT NULL,"
-    " area_level TEXT NOT NULL,"
-    " value REAL,"
-    " status TEXT NOT NULL,"
-    " unit TEXT NOT NULL,"
-    " plugin TEXT NOT NULL,"
-    " dataset TEXT NOT NULL,"
-    " source_code TEXT NOT NULL,"
-    " fetched_at TEXT NOT NULL,"
-    " payload_sha256 TEXT NOT NULL,"
-    " span_id TEXT NOT NULL,"
-    " PRIMARY KEY (indicator, area, period, breakdown, component))"
-    " WITHOUT ROWID;"
-    "CREATE TEMP TABLE staged_validator ("
-    " url TEXT PRIMARY KEY,"
-    " etag TEXT,"
-    " last_modified TEXT,"
-    " payload_sha256 TEXT);"
-    "CREATE TEMP TABLE joined ("
-    " indicator TEXT NOT NULL,"
-    " area TEXT NOT NULL,"
-    " area_level TEXT NOT NULL,"
-    " period TEXT NOT NULL,"
-    " breakdown TEXT NOT NULL,"
-    " value REAL,"
-    " status TEXT NOT NULL,"
-    " ci_low REAL,"
-    " ci_high REAL,"
-    " unit TEXT NOT NULL,"
-    " plugin TEXT NOT NULL,"
-    " dataset TEXT NOT NULL,"
-    " source_code TEXT NOT NULL,"
-    " fetched_at TEXT NOT NULL,"
-    " payload_sha256 TEXT NOT NULL,"
-    " span_id TEXT NOT NULL,"
-    " cur_id INTEGER,"
-    " cur_revision INTEGER,"
-    " same INTEGER NOT NULL DEFAULT 0);";
+/* One row per staged (key, component), appended in the order the plugin
+ * emits them: no index while a run streams, because a plugin emits in the
+ * source's order (a StatLine row holds 34 indicators, Marges outermost)
+ * and keeping a key index up to date then meant a random B-tree insert per
+ * row, with a page cache far smaller than the table. The key index is
+ * built once at commit (STORE_SQL_STAGE_KEY_INDEX: one external sort).
+ * seq is the row's position in the run: a repeated (key, component)
+ * counts by its greatest seq, so the last one wins. value NULL means the
+ * component carries no number. source_id is not stored: a run stages for
+ * exactly one source. joined is filled at commit time with one row per
+ * key. */
+const char STORE_SQL_STAGING_TABLES[] = "CREATE TEMP TABLE staged ("
+                                        " seq INTEGER NOT NULL,"
+                                        " indicator TEXT NOT NULL,"
+                                        " area TEXT NOT NULL,"
+                                        " period TEXT NOT NULL,"
+                                        " breakdown TEXT NOT NULL,"
+                                        " component INTEGER NOT NULL,"
+                                        " area_level TEXT NOT NULL,"
+                                        " value REAL,"
+                                        " status TEXT NOT NULL,"
+                                        " unit TEXT NOT NULL,"
+                                        " plugin TEXT NOT NULL,"
+                                        " dataset TEXT NOT NULL,"
+                                        " source_code TEXT NOT NULL,"
+                                        " fetched_at TEXT NOT NULL,"
+                                        " payload_sha256 TEXT NOT NULL,"
+                                        " span_id TEXT NOT NULL);"
+                                        "CREATE TEMP TABLE staged_validator ("
+                                        " url TEXT PRIMARY KEY,"
+                                        " etag TEXT,"
+                                        " last_modified TEXT,"
+                                        " payload_sha256 TEXT);"
+                                        "CREATE TEMP TABLE joined ("
+                                        " indicator TEXT NOT NULL,"
+                                        " area TEXT NOT NULL,"
+                                        " area_level TEXT NOT NULL,"
+                                        " period TEXT NOT NULL,"
+                                        " breakdown TEXT NOT NULL,"
+                                        " value REAL,"
+                                        " status TEXT NOT NULL,"
+                                        " ci_low REAL,"
+                                        " ci_high REAL,"
+                                        " unit TEXT NOT NULL,"
+                                        " plugin TEXT NOT NULL,"
+                                        " dataset TEXT NOT NULL,"
+                                        " source_code TEXT NOT NULL,"
+                                        " fetched_at TEXT NOT NULL,"
+                                        " payload_sha256 TEXT NOT NULL,"
+                                        " span_id TEXT NOT NULL,"
+                                        " cur_id INTEGER,"
+                                        " cur_revision INTEGER,"
+                                        " same INTEGER NOT NULL DEFAULT 0);";
 
-/* A repeated (key, component) within one run: the last one wins. */
+/* ?16 = seq: a repeated (key, component) within one run: the last one
+ * wins (at commit). */
 const char STORE_SQL_STAGE_ROW[] =
-    "INSERT OR REPLACE INTO temp.staged (indicator, area, period,"
+    "INSERT INTO temp.staged (indicator, area, period,"
     " breakdown, component, area_level, value, status, unit, plugin,"
-    " dataset, source_code, fetched_at, payload_sha256, span_id)"
+    " dataset, source_code, fetched_at, payload_sha256, span_id, seq)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-    " ?14, ?15)";
+    " ?14, ?15, ?16)";
+
+/* Covering: the join below reads every staged column from the index, in
+ * key order, so all the components of a key sit on neighbouring pages. */
+const char STORE_SQL_STAGE_KEY_INDEX[] =
+    "CREATE INDEX IF NOT EXISTS temp.staged_key ON staged (indicator, area,"
+    " period, breakdown, component, seq, area_level, value, status, unit,"
+    " plugin, dataset, source_code, fetched_at, payload_sha256, span_id)";
 
 const char STORE_SQL_STAGE_VALIDATOR[] =
     "INSERT OR REPLACE INTO temp.staged_validator (url, etag,"
@@ -132,10 +144,11 @@ const char STORE_SQL_STAGE_VALIDATOR[] =
 /* One row per key. "first" is the row of the lowest component present:
  * the VALUE row when there is one (it supplies value, status, unit and
  * provenance), else a bound row, and then the key has no value and
- * status missing. The bounds come from their own rows, and only
- * accompany a value: the bounds of a missing or suppressed cell would
- * disclose what the source withheld. The current
- * stored revision of the key (if any) is looked up in the same pass. */
+ * status missing. Of a component staged more than once, the row with the
+ * greatest seq counts (first_seq, lo_seq, hi_seq). The bounds come from their
+ * own rows, and only accompany a value: the bounds of a missing or suppressed
+ * cell would disclose what the source withheld. The current stored revision of
+ * the key (if any) is looked up in the same pass. */
 const char STORE_SQL_JOIN[] =
     "INSERT INTO temp.joined (indicator, area, area_level, period,"
     " breakdown, value, status, ci_low, ci_high, unit, plugin, dataset,"
@@ -151,21 +164,26 @@ const char STORE_SQL_JOIN[] =
     "  f.unit, f.plugin, f.dataset, f.source_code,"
     "  f.fetched_at, f.payload_sha256, f.span_id, o.id, o.revision"
     " FROM (SELECT indicator, area, period, breakdown,"
-    "        min(component) AS first_component"
+    "        min(component) AS first_component,"
+    "        coalesce(max(CASE component WHEN 0 THEN seq END),"
+    "                 max(CASE component WHEN 1 THEN seq END),"
+    "                 max(CASE component WHEN 2 THEN seq END)) AS first_seq,"
+    "        max(CASE component WHEN 1 THEN seq END) AS lo_seq,"
+    "        max(CASE component WHEN 2 THEN seq END) AS hi_seq"
     "       FROM temp.staged"
     "       GROUP BY indicator, area, period, breakdown) AS k"
     " JOIN temp.staged AS f"
     "  ON f.indicator = k.indicator AND f.area = k.area"
     "  AND f.period = k.period AND f.breakdown = k.breakdown"
-    "  AND f.component = k.first_component"
+    "  AND f.component = k.first_component AND f.seq = k.first_seq"
     " LEFT JOIN temp.staged AS lo"
     "  ON lo.indicator = k.indicator AND lo.area = k.area"
     "  AND lo.period = k.period AND lo.breakdown = k.breakdown"
-    "  AND lo.component = 1"
+    "  AND lo.component = 1 AND lo.seq = k.lo_seq"
     " LEFT JOIN temp.staged AS hi"
     "  ON hi.indicator = k.indicator AND hi.area = k.area"
     "  AND hi.period = k.period AND hi.breakdown = k.breakdown"
-    "  AND hi.component = 2"
+    "  AND hi.component = 2 AND hi.seq = k.hi_seq"
     " LEFT JOIN main.observation AS o"
     "  ON o.indicator = k.indicator AND o.area = k.area"
     "  AND o.period = k.period AND o.breakdown = k.breakdown"

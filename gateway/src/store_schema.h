@@ -23,11 +23,12 @@ extern const char STORE_SQL_STAGE_ROW[];
 extern const char STORE_SQL_STAGE_VALIDATOR[];
 
 /* Commit steps, in order. ?1 = source id, ?2 = commit time, ?3 = run id. */
-extern const char STORE_SQL_JOIN[];       /* staged -> temp.joined */
-extern const char STORE_SQL_MARK_SAME[];  /* identical to current */
-extern const char STORE_SQL_CLOSE_OLD[];  /* valid_to on changed keys */
-extern const char STORE_SQL_INSERT_NEW[]; /* new revisions */
-extern const char STORE_SQL_COUNT_SAME[]; /* unchanged keys */
+extern const char STORE_SQL_STAGE_KEY_INDEX[]; /* staged in key order */
+extern const char STORE_SQL_JOIN[];            /* staged -> temp.joined */
+extern const char STORE_SQL_MARK_SAME[];       /* identical to current */
+extern const char STORE_SQL_CLOSE_OLD[];       /* valid_to on changed keys */
+extern const char STORE_SQL_INSERT_NEW[];      /* new revisions */
+extern const char STORE_SQL_COUNT_SAME[];      /* unchanged keys */
 extern const char STORE_SQL_UPSERT_VALIDATORS[];
 
 /* Main connection. */
