@@ -386,14 +386,17 @@ int cmd_run(const struct gw_cli *cli, int argc, char **argv) {
   }
   if (parse_run_options(argc, argv, &options, &argi) != GW_EXIT_OK)
     goto out;
-  if (!runs || !feeds ||
-      app_open(&app, cli->config_path,
+  if (app_open(&app, cli->config_path,
                GW_APP_CATALOGUE | GW_APP_STORE | GW_APP_XLOG |
                    GW_APP_PLUGINS) != 0)
     goto out;
   chosen = gw_calloc(app.cfg->source_count + (size_t)argc + 1, sizeof *chosen);
-  if (!chosen ||
-      select_sources(app.cfg, argc - argi, argv + argi, chosen, &count) != 0)
+  if (!runs || !feeds || !chosen) {
+    fputs("gateway: run: out of memory\n", stderr);
+    rc = GW_EXIT_FAILED;
+    goto out;
+  }
+  if (select_sources(app.cfg, argc - argi, argv + argi, chosen, &count) != 0)
     goto out;
   if (plugin_audit_log_loads(&app, chosen, count) != 0) {
     rc = GW_EXIT_FAILED;
