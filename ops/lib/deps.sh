@@ -10,7 +10,7 @@ GW_DEB_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libxml2-dev libjansson-dev
   libsqlite3-dev libevent-dev libcriterion-dev
   valgrind python3 python3-jsonschema libxml2-utils openssl curl
-  python3-yaml wrk
+  python3-yaml wrk python3-pandas strace
 )
 
 gw_package_installed() {
