@@ -189,8 +189,28 @@ fuzz_one() {
   else
     echo "(no seed corpus at tests/fuzz/corpus/${name#fuzz_})"
   fi
+  local log="$BUILD_ROOT/build-fuzz/logs/$name.log" rc=0
+  mkdir -p "$BUILD_ROOT/build-fuzz/logs"
   "$exe" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
-    -artifact_prefix="$BUILD_ROOT/build-fuzz/artifacts/$name-" "${dirs[@]}"
+    -artifact_prefix="$BUILD_ROOT/build-fuzz/artifacts/$name-" "${dirs[@]}" \
+    >"$log" 2>&1 || rc=$?
+  # The full libFuzzer output stays in the log; on a finding it is shown.
+  [[ $rc -eq 0 ]] || tail -60 "$log"
+  fuzz_report_line "$name" "$log" "$rc" | tee -a "$BUILD_ROOT/build-fuzz/report.txt"
+  return "$rc"
+}
+
+# One line per harness for the closing report: executions, speed, edges
+# covered, corpus size, and whether it found something.
+fuzz_report_line() { # NAME LOG RC
+  local execs speed cov corpus verdict=ok
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$2" | tail -1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$2" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$2" | tail -1 | cut -d' ' -f2)
+  corpus=$(grep -o 'corp: [0-9]*' "$2" | tail -1 | cut -d' ' -f2)
+  [[ $3 -eq 0 ]] || verdict="FINDING (exit $3)"
+  printf '%-28s execs=%-10s exec/s=%-7s cov=%-6s corpus=%-6s %s\n' \
+    "$1" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${corpus:-?}" "$verdict"
 }
 
 stage_fuzz() {
@@ -206,6 +226,7 @@ stage_fuzz() {
   configure build-fuzz -DCMAKE_C_COMPILER=clang -DGW_FUZZ=ON
   build build-fuzz
   mkdir -p "$BUILD_ROOT/build-fuzz/artifacts"
+  rm -f "$BUILD_ROOT/build-fuzz/report.txt"
   for exe in "$BUILD_ROOT"/build-fuzz/tests/fuzz/fuzz_*; do
     [[ -f $exe && -x $exe ]] || continue
     ran=$((ran + 1))
@@ -217,6 +238,9 @@ stage_fuzz() {
   done
   if [[ $ran -eq 0 ]]; then
     skip "no fuzz_* harness was built"
+  else
+    echo "-- fuzz report (${FUZZ_SECONDS}s per harness; build-fuzz/report.txt)"
+    cat "$BUILD_ROOT/build-fuzz/report.txt"
   fi
   return "$failed"
 }
