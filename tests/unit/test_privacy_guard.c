@@ -285,6 +285,28 @@ Test(privacy, deep_json_nesting_is_an_error) {
   cr_expect(strstr(err, "deeper than") != NULL, "%s", err);
 }
 
+/* libxml2 stops at 256 levels and suggests XML_PARSE_HUGE; the message
+ * must name the limit but not pass that advice on to an operator. */
+Test(privacy, deep_xml_nesting_is_an_error_without_parser_advice) {
+  struct gw_privacy_finding f;
+  char err[512];
+  char path[1024];
+  size_t levels = 300, open_len = 3 * levels, i;
+  char *doc = malloc(open_len + 4 * levels + 1);
+  cr_assert_not_null(doc);
+  for (i = 0; i < levels; i++)
+    memcpy(doc + 3 * i, "<a>", 3);
+  for (i = 0; i < levels; i++)
+    memcpy(doc + open_len + 4 * i, "</a>", 4);
+  doc[open_len + 4 * levels] = '\0';
+  snprintf(path, sizeof path, "%s/deep.xml", tmpdir);
+  write_bytes(path, doc);
+  free(doc);
+  cr_expect_eq(privacy_scan_file(path, &settings, &f, err, sizeof err), -1);
+  cr_expect(strstr(err, "not well-formed XML") != NULL, "%s", err);
+  cr_expect(strstr(err, "XML_PARSE_HUGE") == NULL, "%s", err);
+}
+
 Test(privacy, missing_file_is_an_error) {
   struct gw_privacy_finding f;
   char err[512];
