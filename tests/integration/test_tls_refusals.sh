@@ -81,7 +81,8 @@ expect_refusal() {
   gw check >"$case.check" 2>&1 || fail "$case: gateway check: $(cat "$case.check")"
   before=$(refusals)
   gw run >"$case.out" 2>&1 || rc=$?
-  [ "$rc" -ne 0 ] || fail "$case: the run succeeded: $(cat "$case.out")"
+  # 1: the run failed (under $GW_WRAPPER a memory error would be 99)
+  [ "$rc" -eq 1 ] || fail "$case: expected exit 1, got $rc: $(cat "$case.out")"
   assert_contains "$(cat "$case.out")" "$message" "$case: run output"
   [ "$(refusals)" -eq $((before + 1)) ] ||
     fail "$case: expected one new refuse record, have $(refusals) (was $before)"
