@@ -9,6 +9,9 @@
 #include <string.h>
 
 static const char REDACTED[] = "REDACTED";
+/* Callers redact into buffers of a path's size (4096); a URL that fits is
+ * copied on the stack while secrets are taken out. */
+#define REDACT_STACK_COPY 4096
 
 struct bounded_out {
   char *buf;
@@ -154,12 +157,19 @@ int xlog_redact_url(const char *url, const char *const *secrets, char *out,
   if (o.overflow)
     goto out;
   if (secrets) {
-    structural = gw_strdup(out);
-    if (!structural)
+    /* The copy goes on the stack when it fits (every caller's buffer is at
+     * most a path long), so redaction cannot fail for want of memory and
+     * leave an exchange record without its URL. */
+    char stack_copy[REDACT_STACK_COPY];
+    const char *copy = stack_copy;
+    size_t len = strlen(out) + 1;
+    if (len <= sizeof stack_copy)
+      memcpy(stack_copy, out, len);
+    else if (!(copy = structural = gw_strdup(out)))
       goto out;
     o.len = 0;
     out[0] = '\0';
-    put_without_secrets(&o, structural, secrets);
+    put_without_secrets(&o, copy, secrets);
     if (o.overflow)
       goto out;
   }
