@@ -9,7 +9,8 @@
 #     ASan/UBSan/LeakSanitizer report (in the ASan build leaks are checked
 #     at exit: that is the "no leak" proof);
 #   - when it fails, say so on stderr with "out of memory" or "alloc";
-#   - when it succeeds, have published the complete feeds;
+#   - when it succeeds, have published the complete feeds and written every
+#     exchange record of a complete import, none without its URL;
 #   - leave a store that opens (`gateway status`) and an exchange log that
 #     verifies (`gateway audit verify`), both run without fault injection.
 # The runs' data directories live on /dev/shm when there is one: fsync there
@@ -72,12 +73,16 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:exitco
 # --- counting run
 mkdir -p "$SWEEP/count"
 cp gateway.json "$SWEEP/count/"
-GW_ALLOC_STATS=1 $GW_WRAPPER "$GW_BIN" --config "$SWEEP/count/gateway.json" -q run \
+# --jobs 1: one source after the other, so that allocation N is the same
+# one in every run and a failing N reproduces.
+GW_ALLOC_STATS=1 $GW_WRAPPER "$GW_BIN" --config "$SWEEP/count/gateway.json" -q run --jobs 1 \
   >count.out 2>count.err || fail "the import without faults failed: $(cat count.err)"
 TOTAL=$(sed -n 's/^gw_alloc: \([0-9][0-9]*\) allocations$/\1/p' count.err)
 [ -n "$TOTAL" ] || fail "GW_ALLOC_STATS printed no count: $(cat count.err)"
 [ "$TOTAL" -gt 100 ] || fail "only $TOTAL allocations counted"
 FEED_LINES=$(wc -l <"$SWEEP/count/feeds/indicators.csv")
+# the exchange records of a complete import (checkpoints aside)
+RECORDS=$(grep -vc '"event":"checkpoint"' "$SWEEP/count/data/exchange.log")
 [ "$FEED_LINES" -gt 10 ] || fail "the import published only $FEED_LINES CSV lines"
 pass "the import makes $TOTAL allocations and publishes $((FEED_LINES - 1)) observations"
 
@@ -88,7 +93,7 @@ n=$1
 d=$SWEEP/$n
 mkdir -p "$d" && cp "$SWEEP/gateway.json" "$d/" || { echo "$n BAD cannot create $d"; exit 0; }
 rc=0
-GW_FAIL_ALLOC_AT=$n $GW_WRAPPER "$GW_BIN" --config "$d/gateway.json" run >"$d/out" 2>"$d/err" || rc=$?
+GW_FAIL_ALLOC_AT=$n $GW_WRAPPER "$GW_BIN" --config "$d/gateway.json" run --jobs 1 >"$d/out" 2>"$d/err" || rc=$?
 verdict=
 if grep -aqE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Leak|Undefined)' "$d/err"; then
   verdict="sanitizer report (exit status $rc)"
@@ -100,6 +105,10 @@ elif [ "$rc" -eq 0 ] && [ "$(wc -l <"$d/feeds/indicators.csv" 2>/dev/null)" != "
   verdict="succeeded without the complete CSV feed"
 elif [ "$rc" -eq 0 ] && { [ ! -s "$d/feeds/indicators.json" ] || [ ! -s "$d/feeds/indicators.xml" ]; }; then
   verdict="succeeded without the JSON or XML feed"
+elif [ "$rc" -eq 0 ] && [ "$(grep -vc '"event":"checkpoint"' "$d/data/exchange.log")" != "$RECORDS" ]; then
+  verdict="succeeded without every exchange record"
+elif [ "$rc" -eq 0 ] && grep -q '"url":""' "$d/data/exchange.log"; then
+  verdict="succeeded with a record that lost its URL"
 elif ! "$GW_BIN" --config "$d/gateway.json" -q status >"$d/status" 2>&1; then
   verdict="the store does not open afterwards"
 elif [ -e "$d/data/exchange.log" ] &&
@@ -113,7 +122,7 @@ fi
 if [ "$rc" -eq 0 ]; then echo "$n succeeded"; else echo "$n failed-cleanly $rc"; fi
 rm -rf "$d"
 SH
-export SWEEP GW_BIN GW_WRAPPER FEED_LINES
+export SWEEP GW_BIN GW_WRAPPER FEED_LINES RECORDS
 
 t0=$(date +%s)
 seq 1 "$TOTAL" | xargs -P "$(nproc)" -n 1 bash sweep_one.sh >sweep.out
