@@ -8,7 +8,9 @@
 # clock: this test's own small HTTPS server (barrier_server.py) holds every
 # answer until K requests wait together (or all N sources have asked), so
 # a gateway that fetches one source at a time never gets K at once and
-# every request waits out the server's safety timeout. Whether fetches
+# every request waits out the server's safety timeout (300 s; the sources
+# allow a stall of 600 s, so a page held back under valgrind is never
+# retried: every fetch record is one source's one page). Whether fetches
 # overlapped is read from the exchange log's fetch spans (start_time,
 # end_time in ms): no wall-clock thresholds.
 source "$(dirname "$0")/lib.sh"
@@ -21,7 +23,7 @@ cp "$GW_SOURCE_DIR/tests/fixtures/csv/diemen_lokaal.csv" pages/page.csv
 cat >barrier_server.py <<'PY'
 # barrier_server.py ROOT_FILE CERT KEY PORT_FILE: GET /slow/K/N/<name>.csv
 # answers with ROOT_FILE once K requests of the same K/N wait together or
-# N of them have arrived (or after 60 s, so a sequential client still
+# N of them have arrived (or after 300 s, so a sequential client still
 # ends). Every answer is logged to stderr.
 import http.server, os, socket, ssl, sys, threading
 
@@ -40,7 +42,7 @@ def barrier(k, n):
             for e in g["waiting"]:
                 e.set()
             g["waiting"] = []
-    mine.wait(60)
+    mine.wait(300)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -96,6 +98,7 @@ config() {
   for i in $(seq 1 $N); do
     sources+="$sep{\"id\":\"src$(printf %02d "$i")\",\"plugin\":\"csv_export\",
       \"url\":\"$BASE/slow/$k/$N/src$i.csv\",
+      \"limits\":{\"low_speed_seconds\":600,\"connect_timeout_ms\":120000},
       \"params\":{\"dataset\":\"diemen_lokaal\",\"area_column\":\"Gemeente\",\"period_column\":\"Jaar\",\"area_prefix\":\"GM\"}}"
     sep=","
   done
