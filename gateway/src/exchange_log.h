@@ -124,4 +124,12 @@ int xlog_seal_torn(const char *path, const struct gw_xlog_options *opts,
 int xlog_redact_url(const char *url, const char *const *secrets, char *out,
                     size_t out_size);
 
+/* The same for free text (an error message, a plugin's log line): every
+ * http(s) URL in it is redacted as above and every secret string removed.
+ * Text longer than XLOG_REDACT_TEXT_MAX or out_size is cut between pieces,
+ * never inside a URL or a secret. 0, or -1 when something was cut. */
+#define XLOG_REDACT_TEXT_MAX 4096
+int xlog_redact_text(const char *text, const char *const *secrets, char *out,
+                     size_t out_size);
+
 #endif

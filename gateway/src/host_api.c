@@ -4,6 +4,7 @@
  * so a plugin and the host always use the same number and period rules.
  */
 #include "diag.h"
+#include "exchange_log.h"
 #include "number.h"
 #include "period.h"
 #include "run_internal.h"
@@ -39,14 +40,20 @@ static void host_log(struct gw_run *run, gw_log_level level, const char *fmt,
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (run) {
+    /* Plugins quote their URLs, and those may carry credentials. */
+    run_redact_text(run, msg, sizeof msg);
     diag(level, "%s: %s", run->src->id, msg);
     /* A plugin's own error says why better than any summary the host
      * could write afterwards; keep the first one as the run's error. */
     if (level >= GW_LOG_ERROR && !run->summary->error[0])
       text_format(run->summary->error, sizeof run->summary->error, "%s: %s",
                   run->src->id, msg);
-  } else
-    diag(level, "plugin: %s", msg);
+  } else {
+    char clean[XLOG_REDACT_TEXT_MAX];
+    /* No run, no secrets list: URL credentials are still taken out. */
+    xlog_redact_text(msg, NULL, clean, sizeof clean);
+    diag(level, "plugin: %s", clean);
+  }
 }
 
 static const char *host_config_string(const struct gw_plugin_config *cfg,

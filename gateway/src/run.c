@@ -110,6 +110,15 @@ static void redact(const struct gw_run *run, const char *url, char *out,
   config_secrets_unlock();
 }
 
+void run_redact_text(const struct gw_run *run, char *text, size_t size) {
+  char clean[XLOG_REDACT_TEXT_MAX];
+  config_secrets_lock();
+  xlog_redact_text(text, (const char *const *)run->app->cfg->secrets, clean,
+                   sizeof clean);
+  config_secrets_unlock();
+  text_copy(text, size, clean);
+}
+
 static int host_allowed(const struct gw_run *run, const char *host, int port) {
   char *const *h;
   if (strcmp(host, run->source_host) == 0 && port == run->source_port)
@@ -327,6 +336,9 @@ static int fetch_attempt(struct gw_run *run, const struct gw_fetch_request *req,
                       res);
   else
     transport_fetch(run->transport, &treq, res);
+  /* Transport errors quote the URL ("... (GET <url>)") and go to the log,
+   * the run's error and the journal. */
+  run_redact_text(run, res->error, sizeof res->error);
   end = clock_now_ms();
   run->last_http_status = res->http_status;
   if (res->not_modified && !v->usable) {

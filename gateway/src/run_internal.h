@@ -60,6 +60,9 @@ struct gw_run {
 void run_fail(struct gw_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Counts a rejected row and keeps the first reasons. */
+/* Redact URLs (credentials in userinfo and query) and the configured
+ * secrets in text, in place; text is cut when the result does not fit. */
+void run_redact_text(const struct gw_run *run, char *text, size_t size);
 void run_note_rejection(struct gw_run *run, const char *where,
                         const char *reason);
 

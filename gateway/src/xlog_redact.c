@@ -181,3 +181,55 @@ out:
   gw_free(structural);
   return rc;
 }
+
+/* Where a URL starts inside free text, or NULL. */
+static const char *find_url(const char *s) {
+  const char *http = strstr(s, "http://");
+  const char *https = strstr(s, "https://");
+  if (!http)
+    return https;
+  if (!https)
+    return http;
+  return http < https ? http : https;
+}
+
+/* Free text quotes URLs inside quotes, brackets or followed by a space. */
+static size_t url_token_length(const char *s) {
+  return strcspn(s, " \t\r\n\"'<>()[]{}");
+}
+
+int xlog_redact_text(const char *text, const char *const *secrets, char *out,
+                     size_t out_size) {
+  struct bounded_out o = {out, out_size, 0, 0};
+  char url[REDACT_STACK_COPY], clean[REDACT_STACK_COPY];
+  char staged[XLOG_REDACT_TEXT_MAX];
+  struct bounded_out st = {staged, sizeof staged, 0, 0};
+  const char *at;
+  if (!out || out_size == 0)
+    return -1;
+  out[0] = staged[0] = '\0';
+  if (!text)
+    return -1;
+  while ((at = find_url(text)) != NULL) {
+    size_t n = url_token_length(at);
+    put(&st, text, (size_t)(at - text));
+    /* A URL too long to copy is dropped whole: a cut may hide a secret. */
+    if (n < sizeof url) {
+      memcpy(url, at, n);
+      url[n] = '\0';
+      if (xlog_redact_url(url, NULL, clean, sizeof clean) == 0)
+        put(&st, clean, strlen(clean));
+    } else {
+      put(&st, REDACTED, sizeof REDACTED - 1);
+    }
+    text = at + n;
+  }
+  put(&st, text, strlen(text));
+  /* Pieces that did not fit were left out whole, so what is staged never
+   * holds part of a URL or a secret; the secrets go in one more pass. */
+  if (secrets)
+    put_without_secrets(&o, staged, secrets);
+  else
+    put(&o, staged, strlen(staged));
+  return st.overflow || o.overflow ? -1 : 0;
+}

@@ -206,5 +206,21 @@ assert_eq "$(json_get export.json "len(d['observations'])")" "$good_inserted" "o
 gw audit verify >verify.out 2>&1 || fail "audit verify after the new run: $(cat verify.out)"
 pass "new values alone: one whole run, $revised revisions, feeds republished complete"
 
+# ---- a failing URL that carries a credential ------------------------------
+# Transport errors quote the URL ("... (GET <url>)"): the credential must
+# not reach the exchange log, the run's error or the journal through them.
+it_start_server SECRET "$GW_SOURCE_DIR/tests/fixtures/statline" --flaky ".*:1000:500"
+CANARY_KEY=sEcReT-canary-4711
+it_write_config "[{\"id\":\"cbs\",\"plugin\":\"cbs_odata\",\"url\":\"${BASE_SECRET/https:\/\//https://gw:$CANARY_KEY@}$TABLE\",$RETRY,$(limits 4000 2)}]"
+rc=0
+gw --json run >secret.json 2>secret.err || rc=$?
+assert_eq "$rc" 1 "run against a failing URL with a credential"
+assert_contains "$(cat secret.err)" "HTTP status 500" "failing URL with a credential: stderr"
+assert_contains "$(cat secret.err)" "REDACTED@127.0.0.1" "failing URL with a credential: stderr"
+if grep -rl "$CANARY_KEY" data/exchange.log* secret.json secret.err >/dev/null 2>&1; then
+  fail "the credential appears in: $(grep -rl "$CANARY_KEY" data/exchange.log* secret.json secret.err | tr '\n' ' ')"
+fi
+pass "a failing URL's credential is redacted in the log, the run error and stderr"
+
 echo "# fault | time | fetch attempts (attempt:status:outcome) | first error"
 for r in "${RESULTS[@]}"; do echo "# $r"; done

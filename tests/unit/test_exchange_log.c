@@ -1168,3 +1168,31 @@ Test(redaction, output_bound) {
   cr_assert_str_eq(out, "https://h/?key=REDACTED");
   cr_assert_eq(xlog_redact_url(NULL, NULL, out, sizeof out), -1);
 }
+
+Test(redaction, urls_and_secrets_inside_free_text) {
+  const char *secrets[] = {"s3cr3t-token", NULL};
+  char out[512];
+  cr_assert_eq(
+      xlog_redact_text("fetch failed: HTTP status 500 from "
+                       "https://u:pw@h:8443/t?api_key=abc&x=1; body starts: "
+                       "{\"url\": \"http://h/?token=zz\"} (GET "
+                       "https://h/t?api_key=abc) header s3cr3t-token",
+                       secrets, out, sizeof out),
+      0);
+  cr_expect_str_eq(
+      out, "fetch failed: HTTP status 500 from "
+           "https://REDACTED@h:8443/t?api_key=REDACTED&x=1; body starts: "
+           "{\"url\": \"http://h/?token=REDACTED\"} (GET "
+           "https://h/t?api_key=REDACTED) header REDACTED");
+}
+
+Test(redaction, free_text_is_cut_between_pieces) {
+  char out[40];
+  cr_expect_eq(xlog_redact_text("see https://h/a?key=verylongsecretvalue123 "
+                                "for details",
+                                NULL, out, sizeof out),
+               -1);
+  cr_expect_null(strstr(out, "verylong"), "%s", out);
+  cr_expect_eq(xlog_redact_text(NULL, NULL, out, sizeof out), -1);
+  cr_expect_str_eq(out, "");
+}
