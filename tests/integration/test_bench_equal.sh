@@ -17,7 +17,7 @@ BENCH=$GW_SOURCE_DIR/tests/bench
 "$PANDAS_PYTHON" -c "import pandas" 2>pandas.err ||
   fail "$PANDAS_PYTHON cannot import pandas, which the benchmark baseline needs (Debian python3-pandas, installed by ops/lib/deps.sh): $(tail -1 pandas.err)"
 
-"$PYTHON" "$BENCH/gen_statline_national.py" --out table --scale 0.003 --page-size 200 2>gen.err ||
+"$PYTHON" "$BENCH/gen_statline_national.py" --out table --scale 0.002 --page-size 200 2>gen.err ||
   fail "generator: $(cat gen.err)"
 expected=$(json_get table/manifest.json "d['observations_per_table']")
 pages=$(json_get table/manifest.json "d['tables'][0]['pages']")
