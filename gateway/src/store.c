@@ -43,7 +43,16 @@ struct gw_store_run {
   char *run_id;
   char source_id[GW_ID_MAX];
   sqlite3_stmt *stage_row;
+  sqlite3_stmt *stage_origin;
   sqlite3_stmt *stage_validator;
+  /* The provenance of the rows staged last, staged_origin row origin_id
+   * (0: none yet); rows of one payload come together and share it. */
+  int64_t origin_id;
+  char origin_plugin[GW_ID_MAX];
+  char origin_dataset[GW_DATASET_MAX];
+  char origin_fetched_at[GW_TIME_MAX];
+  char origin_sha256[GW_SHA256_HEX_SIZE];
+  char origin_span_id[GW_SPAN_ID_MAX];
   int in_batch;
   unsigned batch_rows;
   int failed; /* a staging error happened: refuse to commit */
@@ -297,6 +306,7 @@ static void run_free(struct gw_store_run *run) {
   if (!run)
     return;
   sqlite3_finalize(run->stage_row);
+  sqlite3_finalize(run->stage_origin);
   sqlite3_finalize(run->stage_validator);
   /* Closing drops the TEMP tables and rolls back an open staging batch. */
   sqlite3_close_v2(run->db);
@@ -331,6 +341,8 @@ int store_run_begin(struct gw_store *store, const char *source_id,
                run->path, err, err_size) != 0 ||
       prepare(run->db, STORE_SQL_STAGE_ROW, SQLITE_PREPARE_PERSISTENT,
               &run->stage_row, "run begin", run->path, err, err_size) != 0 ||
+      prepare(run->db, STORE_SQL_STAGE_ORIGIN, SQLITE_PREPARE_PERSISTENT,
+              &run->stage_origin, "run begin", run->path, err, err_size) != 0 ||
       prepare(run->db, STORE_SQL_STAGE_VALIDATOR, SQLITE_PREPARE_PERSISTENT,
               &run->stage_validator, "run begin", run->path, err,
               err_size) != 0)
@@ -500,13 +512,9 @@ static int stage_component(struct gw_store_run *run,
       sqlite3_bind_text(stmt, 8, names->status, -1, SQLITE_STATIC) !=
           SQLITE_OK ||
       BIND_FIELD(stmt, 9, obs->unit) != SQLITE_OK ||
-      BIND_FIELD(stmt, 10, obs->plugin) != SQLITE_OK ||
-      BIND_FIELD(stmt, 11, obs->dataset) != SQLITE_OK ||
-      BIND_FIELD(stmt, 12, obs->source_code) != SQLITE_OK ||
-      BIND_FIELD(stmt, 13, obs->fetched_at) != SQLITE_OK ||
-      BIND_FIELD(stmt, 14, obs->payload_sha256) != SQLITE_OK ||
-      BIND_FIELD(stmt, 15, obs->span_id) != SQLITE_OK ||
-      sqlite3_bind_int64(stmt, 16, (sqlite3_int64)run->staged) != SQLITE_OK) {
+      BIND_FIELD(stmt, 10, obs->source_code) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 11, run->origin_id) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 12, (sqlite3_int64)run->staged) != SQLITE_OK) {
     say_sqlite(err, err_size, "stage", run->db, run->path);
     goto out;
   }
@@ -516,6 +524,51 @@ static int stage_component(struct gw_store_run *run,
   }
   if (batch_row_done(run, err, err_size) != 0)
     goto out;
+  rc = 0;
+out:
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return rc;
+}
+
+static int same_origin(const struct gw_store_run *run,
+                       const struct gw_observation *obs) {
+  return run->origin_id > 0 && strcmp(run->origin_plugin, obs->plugin) == 0 &&
+         strcmp(run->origin_dataset, obs->dataset) == 0 &&
+         strcmp(run->origin_fetched_at, obs->fetched_at) == 0 &&
+         strcmp(run->origin_sha256, obs->payload_sha256) == 0 &&
+         strcmp(run->origin_span_id, obs->span_id) == 0;
+}
+
+/* Makes run->origin_id name obs's provenance. A provenance seen before but
+ * not just now gets a new row: harmless, and no lookup per row. Fields
+ * were checked by check_fields(), so they fit the copies. */
+static int stage_origin(struct gw_store_run *run,
+                        const struct gw_observation *obs, char *err,
+                        size_t err_size) {
+  sqlite3_stmt *stmt = run->stage_origin;
+  int rc = -1;
+  if (same_origin(run, obs))
+    return 0;
+  if (batch_open(run, err, err_size) != 0)
+    goto out;
+  if (sqlite3_bind_int64(stmt, 1, run->origin_id + 1) != SQLITE_OK ||
+      BIND_FIELD(stmt, 2, obs->plugin) != SQLITE_OK ||
+      BIND_FIELD(stmt, 3, obs->dataset) != SQLITE_OK ||
+      BIND_FIELD(stmt, 4, obs->fetched_at) != SQLITE_OK ||
+      BIND_FIELD(stmt, 5, obs->payload_sha256) != SQLITE_OK ||
+      BIND_FIELD(stmt, 6, obs->span_id) != SQLITE_OK ||
+      sqlite3_step(stmt) != SQLITE_DONE) {
+    say_sqlite(err, err_size, "stage", run->db, run->path);
+    goto out;
+  }
+  run->origin_id++;
+  text_copy(run->origin_plugin, sizeof run->origin_plugin, obs->plugin);
+  text_copy(run->origin_dataset, sizeof run->origin_dataset, obs->dataset);
+  text_copy(run->origin_fetched_at, sizeof run->origin_fetched_at,
+            obs->fetched_at);
+  text_copy(run->origin_sha256, sizeof run->origin_sha256, obs->payload_sha256);
+  text_copy(run->origin_span_id, sizeof run->origin_span_id, obs->span_id);
   rc = 0;
 out:
   sqlite3_reset(stmt);
@@ -538,7 +591,8 @@ int store_run_stage(struct gw_store_run *run, const struct gw_observation *obs,
     say(err, err_size, "stage", "no run or observation given", NULL);
     return -1;
   }
-  if (resolve_names(run, obs, &names, err, err_size) != 0)
+  if (resolve_names(run, obs, &names, err, err_size) != 0 ||
+      stage_origin(run, obs, err, err_size) != 0)
     goto out;
   switch (obs->component) {
   case GW_COMPONENT_VALUE:

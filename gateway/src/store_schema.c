@@ -74,7 +74,10 @@ const char STORE_SQL_MIGRATE_V2[] =
  * row, with a page cache far smaller than the table. The key index is
  * built once at commit (STORE_SQL_STAGE_KEY_INDEX: one external sort).
  * seq is the row's position in the run: a repeated (key, component)
- * counts by its greatest seq, so the last one wins. value NULL means the
+ * counts by its greatest seq, so the last one wins. The provenance a
+ * payload's rows share (plugin, dataset, fetched_at, payload SHA-256, span
+ * id: half of a row's bytes) is kept once in staged_origin. value NULL
+ * means the
  * component carries no number. source_id is not stored: a run stages for
  * exactly one source. joined is filled at commit time with one row per
  * key. */
@@ -89,9 +92,12 @@ const char STORE_SQL_STAGING_TABLES[] = "CREATE TEMP TABLE staged ("
                                         " value REAL,"
                                         " status TEXT NOT NULL,"
                                         " unit TEXT NOT NULL,"
+                                        " source_code TEXT NOT NULL,"
+                                        " origin INTEGER NOT NULL);"
+                                        "CREATE TEMP TABLE staged_origin ("
+                                        " id INTEGER PRIMARY KEY,"
                                         " plugin TEXT NOT NULL,"
                                         " dataset TEXT NOT NULL,"
-                                        " source_code TEXT NOT NULL,"
                                         " fetched_at TEXT NOT NULL,"
                                         " payload_sha256 TEXT NOT NULL,"
                                         " span_id TEXT NOT NULL);"
@@ -121,21 +127,24 @@ const char STORE_SQL_STAGING_TABLES[] = "CREATE TEMP TABLE staged ("
                                         " cur_revision INTEGER,"
                                         " same INTEGER NOT NULL DEFAULT 0);";
 
-/* ?16 = seq: a repeated (key, component) within one run: the last one
+/* ?12 = seq: a repeated (key, component) within one run: the last one
  * wins (at commit). */
 const char STORE_SQL_STAGE_ROW[] =
     "INSERT INTO temp.staged (indicator, area, period,"
-    " breakdown, component, area_level, value, status, unit, plugin,"
-    " dataset, source_code, fetched_at, payload_sha256, span_id, seq)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-    " ?14, ?15, ?16)";
+    " breakdown, component, area_level, value, status, unit, source_code,"
+    " origin, seq)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+const char STORE_SQL_STAGE_ORIGIN[] =
+    "INSERT INTO temp.staged_origin (id, plugin, dataset, fetched_at,"
+    " payload_sha256, span_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 /* Covering: the join below reads every staged column from the index, in
  * key order, so all the components of a key sit on neighbouring pages. */
 const char STORE_SQL_STAGE_KEY_INDEX[] =
     "CREATE INDEX IF NOT EXISTS temp.staged_key ON staged (indicator, area,"
     " period, breakdown, component, seq, area_level, value, status, unit,"
-    " plugin, dataset, source_code, fetched_at, payload_sha256, span_id)";
+    " source_code, origin)";
 
 const char STORE_SQL_STAGE_VALIDATOR[] =
     "INSERT OR REPLACE INTO temp.staged_validator (url, etag,"
@@ -161,8 +170,8 @@ const char STORE_SQL_JOIN[] =
     "   THEN lo.value END,"
     "  CASE WHEN k.first_component = 0 AND f.value IS NOT NULL"
     "   THEN hi.value END,"
-    "  f.unit, f.plugin, f.dataset, f.source_code,"
-    "  f.fetched_at, f.payload_sha256, f.span_id, o.id, o.revision"
+    "  f.unit, p.plugin, p.dataset, f.source_code,"
+    "  p.fetched_at, p.payload_sha256, p.span_id, o.id, o.revision"
     " FROM (SELECT indicator, area, period, breakdown,"
     "        min(component) AS first_component,"
     "        coalesce(max(CASE component WHEN 0 THEN seq END),"
@@ -176,6 +185,7 @@ const char STORE_SQL_JOIN[] =
     "  ON f.indicator = k.indicator AND f.area = k.area"
     "  AND f.period = k.period AND f.breakdown = k.breakdown"
     "  AND f.component = k.first_component AND f.seq = k.first_seq"
+    " JOIN temp.staged_origin AS p ON p.id = f.origin"
     " LEFT JOIN temp.staged AS lo"
     "  ON lo.indicator = k.indicator AND lo.area = k.area"
     "  AND lo.period = k.period AND lo.breakdown = k.breakdown"

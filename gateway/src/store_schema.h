@@ -20,6 +20,7 @@ extern const char STORE_SQL_MIGRATE_V2[];
 /* Per-run connection: the private staging tables (TEMP schema). */
 extern const char STORE_SQL_STAGING_TABLES[];
 extern const char STORE_SQL_STAGE_ROW[];
+extern const char STORE_SQL_STAGE_ORIGIN[]; /* provenance shared by rows */
 extern const char STORE_SQL_STAGE_VALIDATOR[];
 
 /* Commit steps, in order. ?1 = source id, ?2 = commit time, ?3 = run id. */
