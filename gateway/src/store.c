@@ -210,6 +210,7 @@ out:
 static const char *const schema_steps[STORE_SCHEMA_VERSION] = {
     STORE_SQL_SCHEMA_V1,
     STORE_SQL_MIGRATE_V2,
+    STORE_SQL_MIGRATE_V3,
 };
 
 /* Creates, migrates or checks the schema inside one write transaction, so
@@ -682,7 +683,10 @@ static int commit_steps(struct gw_store_run *run, const char *commit_time,
       query_int64(run->db, STORE_SQL_COUNT_SAME, &unchanged,
                   "commit: count unchanged", run->path, err, err_size) != 0 ||
       run_step(run, STORE_SQL_UPSERT_VALIDATORS, commit_time, NULL,
-               "commit: validators", err, err_size) != 0)
+               "commit: validators", err, err_size) != 0 ||
+      ((written > 0 || revised > 0) &&
+       run_step(run, STORE_SQL_NOTE_CHANGE, commit_time, NULL,
+                "commit: note the change", err, err_size) != 0))
     return -1;
   counts->staged = run->staged;
   counts->revised = (uint64_t)revised;
@@ -1207,8 +1211,8 @@ out:
 
 int store_changed_since(struct gw_store *store, const char *since, int *changed,
                         char *err, size_t err_size) {
-  static const char sql[] = "SELECT EXISTS (SELECT 1 FROM observation"
-                            " WHERE valid_from > ?1 OR valid_to > ?1)";
+  static const char sql[] =
+      "SELECT EXISTS (SELECT 1 FROM store_change WHERE changed_at > ?1)";
   sqlite3_stmt *stmt = NULL;
   int rc = -1;
   if (!store || !since || !changed) {

@@ -67,6 +67,17 @@ const char STORE_SQL_MIGRATE_V2[] =
     "CREATE INDEX run_outcome_by_source ON run (source_id, outcome,"
     " started_at);";
 
+/* Seeded from the history a v2 store already has (one scan, once). */
+const char STORE_SQL_MIGRATE_V3[] =
+    "CREATE TABLE store_change ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " changed_at TEXT NOT NULL);"
+    "INSERT INTO store_change (id, changed_at)"
+    " SELECT 1, t FROM (SELECT max(x) AS t FROM ("
+    "  SELECT max(valid_from) AS x FROM observation"
+    "  UNION ALL SELECT max(valid_to) FROM observation))"
+    " WHERE t IS NOT NULL;";
+
 /* One row per staged (key, component), appended in the order the plugin
  * emits them: no index while a run streams, because a plugin emits in the
  * source's order (a StatLine row holds 34 indicators, Marges outermost)
@@ -283,3 +294,7 @@ const char STORE_SQL_OBSERVATION_COLUMNS[] =
     "indicator, area, area_level, period, breakdown, source_id, revision,"
     " value, unit, status, ci_low, ci_high, plugin, dataset, source_code,"
     " fetched_at, payload_sha256, span_id";
+
+const char STORE_SQL_NOTE_CHANGE[] =
+    "INSERT OR REPLACE INTO main.store_change (id, changed_at)"
+    " VALUES (1, ?2)";

@@ -9,13 +9,17 @@
  * as version 1 and then migrated step by step like an old one, so every
  * database takes the same path. A database with a higher version was made
  * by a newer gateway and is refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Persistent tables and indexes (run inside one write transaction). */
 extern const char STORE_SQL_SCHEMA_V1[];
 /* Version 1 -> 2: duration and retries of each run, and an index for the
  * last successful run of a source (gateway status, feed status). */
 extern const char STORE_SQL_MIGRATE_V2[];
+/* Version 2 -> 3: the time of the last commit that changed an observation
+ * (one row, written in the commit's transaction), so "has the store
+ * changed since the feed was written" is one lookup, not a table scan. */
+extern const char STORE_SQL_MIGRATE_V3[];
 
 /* Per-run connection: the private staging tables (TEMP schema). */
 extern const char STORE_SQL_STAGING_TABLES[];
@@ -28,6 +32,7 @@ extern const char STORE_SQL_STAGE_KEY_INDEX[]; /* staged in key order */
 extern const char STORE_SQL_JOIN[];            /* staged -> temp.joined */
 extern const char STORE_SQL_MARK_SAME[];       /* identical to current */
 extern const char STORE_SQL_CLOSE_OLD[];       /* valid_to on changed keys */
+extern const char STORE_SQL_NOTE_CHANGE[];     /* store_change := ?2 */
 extern const char STORE_SQL_INSERT_NEW[];      /* new revisions */
 extern const char STORE_SQL_COUNT_SAME[];      /* unchanged keys */
 extern const char STORE_SQL_UPSERT_VALIDATORS[];

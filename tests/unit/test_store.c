@@ -212,7 +212,7 @@ Test(store, open_creates_schema_in_wal_mode) {
   char buf[64];
   cr_expect_str_eq(raw_text("PRAGMA journal_mode", buf, sizeof buf), "wal");
   cr_expect_eq(raw_scalar("PRAGMA user_version"), STORE_SCHEMA_VERSION);
-  cr_expect_eq(raw_scalar("PRAGMA user_version"), 2);
+  cr_expect_eq(raw_scalar("PRAGMA user_version"), 3);
   cr_expect_eq(raw_scalar("SELECT count(*) FROM sqlite_schema WHERE name IN"
                           " ('observation', 'http_validator', 'run',"
                           "  'observation_current', 'observation_history')"),
@@ -1255,10 +1255,23 @@ Test(store, schema_version_1_database_is_migrated) {
                0);
 
   store = open_store();
-  cr_expect_eq(raw_scalar("PRAGMA user_version"), 2);
+  cr_expect_eq(raw_scalar("PRAGMA user_version"), 3);
   cr_expect_eq(raw_scalar("SELECT count(*) FROM pragma_table_info('run')"
                           " WHERE name IN ('seconds', 'retries')"),
                2);
+  /* v3 seeds the last change from the history the store already had. */
+  {
+    int changed = -1;
+    char err[256];
+    cr_expect_eq(store_changed_since(store, "2024-01-01T00:01:29.999Z",
+                                     &changed, err, sizeof err),
+                 0, "%s", err);
+    cr_expect_eq(changed, 1);
+    cr_expect_eq(store_changed_since(store, "2024-01-01T00:01:30Z", &changed,
+                                     err, sizeof err),
+                 0, "%s", err);
+    cr_expect_eq(changed, 0);
+  }
   cr_expect_eq(count(store, NULL), 1);
   cr_expect_float_eq(current(store, "eenzaam", "GM0384", "2022", NULL).value,
                      41.5, 1e-9);
@@ -1281,7 +1294,7 @@ Test(store, schema_version_1_database_is_migrated) {
 
   /* Opening again changes nothing (the migration ran once). */
   store = open_store();
-  cr_expect_eq(raw_scalar("PRAGMA user_version"), 2);
+  cr_expect_eq(raw_scalar("PRAGMA user_version"), 3);
   cr_expect_eq(count(store, NULL), 2);
   store_close(store);
 }
