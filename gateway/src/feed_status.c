@@ -174,16 +174,48 @@ fail:
 /* ---- the sidecar -----------------------------------------------------------
  */
 
+static int newer(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec > b->tv_sec ||
+         (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* A status file written after the feed last changed already holds the
+ * feed's SHA-256: hashing a national feed (gigabytes) again on every
+ * unchanged run would cost seconds for the same answer. */
+static int recorded_sha(const char *status_path,
+                        const struct gw_export_config *e,
+                        const struct stat *feed_st,
+                        char sha[GW_SHA256_HEX_SIZE]) {
+  struct stat st;
+  json_t *doc;
+  const char *recorded, *path;
+  int found = 0;
+  if (stat(status_path, &st) != 0 || !newer(&st.st_mtim, &feed_st->st_mtim) ||
+      !(doc = json_load_file(status_path, 0, NULL)))
+    return 0;
+  recorded = json_string_value(json_object_get(doc, "sha256"));
+  path = json_string_value(json_object_get(doc, "path"));
+  if (recorded && strlen(recorded) == GW_SHA256_HEX_SIZE - 1 && path &&
+      strcmp(path, e->path) == 0 &&
+      strspn(recorded, "0123456789abcdef") == GW_SHA256_HEX_SIZE - 1) {
+    text_copy(sha, GW_SHA256_HEX_SIZE, recorded);
+    found = 1;
+  }
+  json_decref(doc);
+  return found;
+}
+
 static json_t *status_document(struct gw_app *app,
                                const struct gw_export_config *e,
-                               const struct stat *st, char *err,
-                               size_t err_size) {
+                               const char *status_path, const struct stat *st,
+                               char *err, size_t err_size) {
   char generated[GW_TIME_MAX], checked[GW_TIME_MAX];
   char sha[GW_SHA256_HEX_SIZE];
   time_t generated_t, checked_t;
   json_t *sources;
   int stale = 0;
-  if (sha256_file_hex(e->path, sha, NULL) != 0) {
+  if (!recorded_sha(status_path, e, st, sha) &&
+      sha256_file_hex(e->path, sha, NULL) != 0) {
     text_format(err, err_size, "cannot read %s", e->path);
     return NULL;
   }
@@ -244,7 +276,7 @@ int feed_status_write(struct gw_app *app, const struct gw_export_config *e,
     text_copy(err, err_size, "out of memory");
     goto out;
   }
-  doc = status_document(app, e, &st, err, err_size);
+  doc = status_document(app, e, path, &st, err, err_size);
   if (!doc) {
     if (!err[0])
       text_copy(err, err_size, "out of memory");
