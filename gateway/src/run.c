@@ -10,6 +10,7 @@
 #include "replay_plan.h"
 #include "retry.h"
 #include "run_internal.h"
+#include "run_manifest.h"
 #include "spool.h"
 #include "stop_request.h"
 #include "text.h"
@@ -501,6 +502,21 @@ static void log_tls_refusal(struct gw_run *run, const char *url,
   log_record(run, rec);
 }
 
+/* A header whose value came from a secret (an API key) must not be
+ * written into the page list on disk. */
+static int headers_hold_secret(const struct gw_run *run,
+                               const char *const *headers) {
+  char *const *secret;
+  int found = 0;
+  config_secrets_lock();
+  for (size_t i = 0; headers && headers[i] && !found; i++) {
+    for (secret = run->app->cfg->secrets; secret && *secret && !found; secret++)
+      found = strlen(*secret) >= 4 && strstr(headers[i], *secret) != NULL;
+  }
+  config_secrets_unlock();
+  return found;
+}
+
 gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
                     struct gw_payload **out) {
   struct gw_transport_result *res = NULL;
@@ -571,6 +587,10 @@ gw_result run_fetch(struct gw_run *run, const struct gw_fetch_request *req,
     run_fail(run, "%s: cannot open spooled payload %s", run->src->id, path);
     goto out;
   }
+  if (run->manifest)
+    (void)manifest_note(run->manifest, req->url,
+                        req->size >= sizeof *req ? req->flags : 0, req->headers,
+                        headers_hold_secret(run, req->headers));
   rc = GW_OK;
 out:
   gw_free(res);
@@ -737,6 +757,116 @@ static int setup(struct gw_run *run) {
   return 0;
 }
 
+/* One conditional GET of a page of the last committed run: 1 when it
+ * answered 304 (its payload is kept in the spool as used), 0 otherwise. */
+static int page_not_modified(struct gw_run *run,
+                             const struct gw_manifest_page *page) {
+  struct gw_fetch_request req = {.size = sizeof req,
+                                 .url = page->url,
+                                 .headers = (const char *const *)page->headers,
+                                 .flags = page->flags};
+  struct gw_transport_result *res;
+  struct validators v;
+  char span[GW_SPAN_ID_MAX], err[GW_ERR_MAX];
+  int unchanged = 0;
+  if (check_url(run, page->url) != 0)
+    return 0;
+  load_validators(run, page->url, page->flags, &v);
+  if (!v.usable || !(res = gw_calloc(1, sizeof *res)))
+    return 0;
+  if (fetch_attempt(run, &req, &v, 1, span, res) == 0 &&
+      res->outcome == GW_OK && res->not_modified) {
+    run->summary->not_modified++;
+    if (spool_touch(run->spool_dir, v.sha256, err, sizeof err) != 0)
+      diag(GW_LOG_WARN, "%s: %s", run->src->id, err);
+    unchanged = 1;
+  }
+  gw_free(res);
+  return unchanged;
+}
+
+/* 1 when every page of the source's last committed run answered 304 and
+ * nothing else that decides the stored result changed (run_manifest.h):
+ * the store is current and the plugin need not run. Anything else, even
+ * an error, means 0: the full run that follows judges it. */
+static int source_unchanged(struct gw_run *run) {
+  struct gw_manifest *saved = NULL;
+  size_t i;
+  int unchanged = 0;
+  if (!run->manifest || run->manifest->unusable ||
+      manifest_load(run->app, run->src->id, run->manifest->fingerprint,
+                    &saved) != 1)
+    return 0;
+  for (i = 0; i < saved->count && !run->fatal && !stopping(run); i++) {
+    if (!page_not_modified(run, &saved->pages[i]))
+      break;
+    notify_progress(run, 0);
+  }
+  unchanged = i == saved->count && !run->fatal;
+  manifest_free(saved);
+  return unchanged;
+}
+
+static void log_unchanged(struct gw_run *run, int64_t start) {
+  json_t *parse =
+      span_record(run, "parse", run->span_id, start, clock_now_ms(), 1);
+  char span[GW_SPAN_ID_MAX];
+  json_t *store;
+  if (parse) {
+    json_object_del(parse, "parent_span_id");
+    json_object_update_new(
+        parse, json_pack("{s:I, s:I, s:s, s:s}", "pages",
+                         (json_int_t)run->summary->pages, "emitted",
+                         (json_int_t)0, "outcome", "skipped", "reason",
+                         "every page of the last committed run answered 304 "
+                         "Not Modified; the stored data is current"));
+  }
+  if (log_record(run, parse) != 0)
+    return;
+  random_hex(8, span, sizeof span);
+  store = span_record(run, "store", span, clock_now_ms(), clock_now_ms(), 1);
+  if (store)
+    json_object_update_new(
+        store, json_pack("{s:I, s:I, s:I, s:I, s:s}", "staged", (json_int_t)0,
+                         "inserted", (json_int_t)0, "revised", (json_int_t)0,
+                         "unchanged", (json_int_t)0, "outcome", "unchanged"));
+  log_record(run, store);
+}
+
+/* Before a full run the saved page list goes: a run killed after its
+ * commit must not leave the list of an older run behind. */
+static int prepare_manifest(struct gw_run *run) {
+  char err[GW_ERR_MAX];
+  if (run->replay)
+    return 0;
+  run->manifest = manifest_new();
+  if (!run->manifest ||
+      manifest_fingerprint(run->app, run->plugin->sha256,
+                           run->manifest->fingerprint, err, sizeof err) != 0) {
+    if (run->manifest)
+      run->manifest->unusable = 1;
+    diag(GW_LOG_WARN, "%s: %s; every page will be parsed", run->src->id,
+         run->manifest ? err : "out of memory");
+  }
+  return 0;
+}
+
+static void drop_saved_manifest(struct gw_run *run) {
+  char err[GW_ERR_MAX];
+  if (run->manifest &&
+      manifest_remove(run->app, run->src->id, err, sizeof err) != 0)
+    run_fail(run, "%s: %s (a stale page list could hide a change)",
+             run->src->id, err);
+}
+
+static void save_manifest(struct gw_run *run) {
+  char err[GW_ERR_MAX];
+  if (run->manifest && manifest_save(run->app, run->src->id, run->manifest, err,
+                                     sizeof err) != 0)
+    diag(GW_LOG_WARN, "%s: %s; the next run parses every page", run->src->id,
+         err);
+}
+
 static gw_result call_plugin(struct gw_run *run) {
   const struct gw_plugin_descriptor *d = run->plugin->desc;
   void *ctx = NULL;
@@ -837,11 +967,23 @@ static gw_result run_any(struct gw_app *app, const struct gw_source_config *src,
   run.started = t0;
   text_copy(summary->source_id, sizeof summary->source_id, src->id);
   clock_now_rfc3339(started, sizeof started);
-  if (!stopping(&run) && setup(&run) == 0) {
-    outcome = call_plugin(&run);
-    if (run.fatal)
-      outcome = outcome == GW_OK ? GW_FAIL : outcome;
-    finish(&run, outcome, start_ms);
+  if (!stopping(&run) && setup(&run) == 0 && prepare_manifest(&run) == 0) {
+    if (source_unchanged(&run)) {
+      outcome = GW_OK;
+      store_run_abort(run.store_run); /* nothing was staged */
+      run.store_run = NULL;
+      log_unchanged(&run, start_ms);
+    } else {
+      drop_saved_manifest(&run);
+      outcome = run.fatal ? GW_FAIL : call_plugin(&run);
+      if (run.fatal)
+        outcome = outcome == GW_OK ? GW_FAIL : outcome;
+      finish(&run, outcome, start_ms);
+      if (run.fatal && outcome == GW_OK)
+        outcome = GW_FAIL;
+      if (outcome == GW_OK)
+        save_manifest(&run);
+    }
     if (run.fatal && outcome == GW_OK)
       outcome = GW_FAIL;
   } else if (run.store_run) {
@@ -855,6 +997,7 @@ static gw_result run_any(struct gw_app *app, const struct gw_source_config *src,
   payload_free_all(&run);
   transport_free(run.transport);
   plugin_config_free(run.plugin_config);
+  manifest_free(run.manifest);
   return outcome;
 }
 

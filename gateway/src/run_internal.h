@@ -54,6 +54,7 @@ struct gw_run {
   double started;                         /* clock_monotonic() at start */
   uint64_t rows_at_last_progress;
   struct gw_replay_request *replay; /* NULL: a real run (see run.h) */
+  struct gw_manifest *manifest;     /* pages fetched; NULL for a replay */
 };
 
 /* Records the first fatal error of the run (later ones are logged only). */

@@ -80,6 +80,11 @@ if grep -q "event=" run2.out; then fail "progress on stdout: $(cat run2.out)"; f
 pass "the interval holds progress lines back; run_finished is always written, on stderr only"
 
 # ---- (2) under a pseudo-terminal -------------------------------------
+# Nothing changed since the first run, so this run would only ask for 304s
+# and skip the plugin (docs/performance.md, "Unchanged sources"); without
+# the page list it parses again, and the plugin's own message shows how a
+# diagnostic and the live line share the terminal.
+rm -f data/state/rivm-gezondheid.pages.json
 gw_pty xterm tty1.out - run || fail "run under a terminal failed: $(cat -A tty1.out)"
 tty=$(cat tty1.out)
 assert_contains "$tty" "${CR}rivm-gezondheid        page 1 " "the terminal (first draw)"
