@@ -92,6 +92,19 @@ assert_eq() { # ACTUAL EXPECTED WHAT
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+# sql QUERY...: rows of the store (data/gateway.db, read-only) as "a|b|c" lines, through Python's
+# sqlite3 module (python3 is a test dependency, the sqlite3 CLI is not).
+sql() {
+  "$PYTHON" - data/gateway.db "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for query in sys.argv[2].split(";"):
+    if query.strip():
+        for row in db.execute(query):
+            print("|".join("" if v is None else str(v) for v in row))
+PY
+}
+
 # json_get FILE PYTHON_EXPR (with d = the parsed document)
 json_get() {
   "$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1], encoding='utf-8-sig')); print($2)" "$1"

@@ -37,19 +37,6 @@ source_at() {
   it_write_config "[{\"id\":\"cbs\",\"plugin\":\"cbs_odata\",\"url\":\"$1$TABLE\",$RETRY,${2:-$(limits 4000 2)}}]"
 }
 
-# sql QUERY...: rows of the store as "a|b|c" lines, through Python's
-# sqlite3 module (python3 is a test dependency, the sqlite3 CLI is not).
-sql() {
-  "$PYTHON" - data/gateway.db "$1" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-for query in sys.argv[2].split(";"):
-    if query.strip():
-        for row in db.execute(query):
-            print("|".join("" if v is None else str(v) for v in row))
-PY
-}
-
 # store_state: every stored revision and every HTTP validator (a failed run
 # must not leave an ETag behind either: the next run would get a 304 for a
 # page whose data was never stored).

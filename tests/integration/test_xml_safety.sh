@@ -112,19 +112,6 @@ if [ "$(stat -c %X canary-twin.txt)" = "$twin_atime" ]; then
   echo "note: this file system does not update access times; strace and the FIFO carry the proof"
 fi
 
-# sql QUERY...: rows of the store as "a|b|c" lines, through Python's
-# sqlite3 module (python3 is a test dependency, the sqlite3 CLI is not).
-sql() {
-  "$PYTHON" - data/gateway.db "$1" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-for query in sys.argv[2].split(";"):
-    if query.strip():
-        for row in db.execute(query):
-            print("|".join("" if v is None else str(v) for v in row))
-PY
-}
-
 store_state() {
   sql "SELECT * FROM observation ORDER BY id" | sha256sum | cut -d' ' -f1
 }
