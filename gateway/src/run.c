@@ -28,6 +28,8 @@ void run_fail(struct gw_run *run, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* Messages quote URLs; one place keeps their credentials out. */
+  run_redact_text(run, msg, sizeof msg);
   if (!run->fatal && !run->summary->error[0])
     text_copy(run->summary->error, sizeof run->summary->error, msg);
   run->fatal = 1;
@@ -131,19 +133,31 @@ static int host_allowed(const struct gw_run *run, const char *host, int port) {
   return 0;
 }
 
-static void log_refusal(struct gw_run *run, const char *url,
-                        const char *reason) {
+/* Every "refuse" record: its own span, the redacted URL, outcome
+ * "refused", and the details of why (taken over, also on failure). */
+static json_t *refusal_record(struct gw_run *run, const char *url,
+                              json_t *details) {
   char span[GW_SPAN_ID_MAX], redacted[GW_PATH_MAX];
   int64_t now = clock_now_ms();
   json_t *rec;
   random_hex(8, span, sizeof span);
   redact(run, url, redacted, sizeof redacted);
   rec = span_record(run, "refuse", span, now, now, 0);
-  if (rec)
-    json_object_update_new(rec,
-                           json_pack("{s:s, s:s, s:s}", "url", redacted,
-                                     "outcome", "refused", "error", reason));
-  log_record(run, rec);
+  if (!rec || !details ||
+      json_object_update_new(rec, json_pack("{s:s, s:s}", "url", redacted,
+                                            "outcome", "refused")) != 0 ||
+      json_object_update(rec, details) != 0) {
+    json_decref(rec);
+    rec = NULL;
+  }
+  json_decref(details);
+  return rec;
+}
+
+static void log_refusal(struct gw_run *run, const char *url,
+                        const char *reason) {
+  log_record(run,
+             refusal_record(run, url, json_pack("{s:s}", "error", reason)));
 }
 
 /* https only, and only to the source's own origin or an allowed host:
@@ -255,21 +269,14 @@ static void log_privacy_refusal(struct gw_run *run, const char *url,
                                 const char *sha,
                                 const struct gw_privacy_finding *f,
                                 const char *quarantined) {
-  char span[GW_SPAN_ID_MAX], redacted[GW_PATH_MAX];
-  int64_t now = clock_now_ms();
-  json_t *rec;
-  random_hex(8, span, sizeof span);
-  redact(run, url, redacted, sizeof redacted);
-  rec = span_record(run, "refuse", span, now, now, 0);
-  if (rec)
-    json_object_update_new(
-        rec,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s}", "url",
-                  redacted, "payload_sha256", sha, "reason",
-                  "person-level data", "finding", f->kind, "format", f->format,
-                  "field_path", f->path, "value_hash_salted", f->value_hash,
-                  "quarantine", quarantined, "outcome", "refused"));
-  log_record(run, rec);
+  log_record(run,
+             refusal_record(
+                 run, url,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?}",
+                           "payload_sha256", sha, "reason", "person-level data",
+                           "finding", f->kind, "format", f->format,
+                           "field_path", f->path, "value_hash_salted",
+                           f->value_hash, "quarantine", quarantined)));
 }
 
 /* DESIGN 10: the gateway holds aggregates only. A payload that looks
@@ -476,18 +483,12 @@ static const char *empty_as_null(const char *s) {
  * and whatever was seen of the peer certificate (docs/tls.md). */
 static void log_tls_refusal(struct gw_run *run, const char *url,
                             const struct gw_transport_result *res) {
-  char span[GW_SPAN_ID_MAX], redacted[GW_PATH_MAX];
-  int64_t now = clock_now_ms();
-  json_t *rec;
-  random_hex(8, span, sizeof span);
-  redact(run, url, redacted, sizeof redacted);
-  rec = span_record(run, "refuse", span, now, now, 0);
-  if (rec &&
-      json_object_update_new(
-          rec,
-          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}",
-                    "url", redacted, "outcome", "refused", "reason", "tls",
-                    "error", res->error, "tls_profile",
+  log_record(
+      run,
+      refusal_record(
+          run, url,
+          json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "reason",
+                    "tls", "error", res->error, "tls_profile",
                     run->src->tls_profile == GW_TLS_DIGIKOPPELING
                         ? "digikoppeling"
                         : "public",
@@ -495,11 +496,7 @@ static void log_tls_refusal(struct gw_run *run, const char *url,
                     "tls_version", empty_as_null(res->tls_version),
                     "peer_cert_sha256", empty_as_null(res->peer_cert_sha256),
                     "peer_subject", empty_as_null(res->peer_subject),
-                    "peer_oin", empty_as_null(res->peer_oin))) != 0) {
-    json_decref(rec);
-    rec = NULL;
-  }
-  log_record(run, rec);
+                    "peer_oin", empty_as_null(res->peer_oin))));
 }
 
 /* A header whose value came from a secret (an API key) must not be
