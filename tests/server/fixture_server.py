@@ -5,7 +5,7 @@
                       [--host 127.0.0.1] [--port 0] [--request-log FILE]
                       [--client-ca FILE] [--tls-max 1.2|1.3]
                       [--require-header "Name: value" ...]
-                      [--flaky 'REGEX:N:STATUS' ...]
+                      [--flaky 'REGEX:N:STATUS' ...] [--latency SECONDS]
 
 GET path P with query Q serves ROOT + P + (".skip<N>" if Q has $skip=N)
 + ".json"; when that does not exist but ROOT + P is a regular file, that
@@ -32,6 +32,9 @@ its defaults):
                    odata.metadata naming table 99999NED
   new-values       the page with every numeric topic value plus 1000, as
                    if the table was republished between two pages
+With --latency S, every answer to a request (not a fault route) waits S
+seconds before its status line, the time a remote server takes to answer
+(the benchmark's parallel sources use it; tests do not).
 Responses carry a strong ETag and Last-Modified; If-None-Match (or, without
 it, If-Modified-Since) gives 304; Accept-Encoding: gzip gives a gzip body.
 
@@ -343,6 +346,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
         missing = self.missing_required_header()
         flaky = None
+        if self.server.latency > 0 and not path.startswith("/_fault/"):
+            self.pause(self.server.latency)
         if missing is None and not path.startswith("/_fault/"):
             flaky = self.server.take_flaky(
                 path + ("?" + urllib.parse.unquote(split.query)
@@ -623,8 +628,9 @@ class FixtureServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, context, root, request_log, verbose,
-                 required_headers=(), flaky=()):
+                 required_headers=(), flaky=(), latency=0.0):
         self.context = context
+        self.latency = latency
         self.flaky = [[regex, left, status] for regex, left, status in flaky]
         self.flaky_lock = threading.Lock()
         self.required_headers = list(required_headers)
@@ -786,6 +792,9 @@ def parse_args(argv):
                    metavar="REGEX:N:STATUS",
                    help="answer STATUS to the first N requests whose path "
                    "and query match REGEX (repeatable)")
+    p.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long before answering each request, "
+                   "like a remote server (default 0)")
     p.add_argument("--no-exit-with-parent", dest="exit_with_parent",
                    action="store_false",
                    help="keep serving when the starting process is gone "
@@ -823,10 +832,14 @@ def main(argv):
                              "expression)\n" % (spec, ", ".join(FAULT_KINDS)))
             return 2
         flaky.append(rule)
+    if not 0.0 <= args.latency <= 60.0:
+        sys.stderr.write("fixture_server: --latency must be 0..60 seconds\n")
+        return 2
     request_log = RequestLog(args.request_log)
     try:
         server = FixtureServer((args.host, args.port), context, args.root,
-                               request_log, args.verbose, required, flaky)
+                               request_log, args.verbose, required, flaky,
+                               args.latency)
     except OSError as exc:
         sys.stderr.write("fixture_server: cannot listen on %s:%d: %s\n" %
                          (args.host, args.port, exc))
