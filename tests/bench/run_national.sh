@@ -8,12 +8,19 @@
 #
 # usage: tests/bench/run_national.sh [BUILD_DIR]        (default: build)
 #   BENCH_RUNS=3          runs per tool and scale (medians are reported)
+#   BENCH_PANDAS_RUNS=N   runs of the pandas script per scale (default:
+#                         BENCH_RUNS; at scale 4 one run needs ~16 GB)
 #   BENCH_SCALES="1 4"    generator scales (1 = national, ~5.5M observations)
-#   BENCH_PARALLEL_SCALE=0.1  scale of each of the 10 tables of the parallel run
-#                         (empty: skip the parallel measurement)
+#   BENCH_PARALLEL_SCALE=0.02  scale of each of the 10 tables of the parallel
+#                         run (empty: skip the parallel measurement)
+#   BENCH_PARALLEL_LATENCIES="0 0.5"  the parallel run once per value: the
+#                         fixture server waits that many seconds before each
+#                         answer (0: local, CPU-bound; 0.5: like a remote server)
 #   BENCH_OUT=DIR         work dir (default: a new /tmp/gw-bench-XXXXXX);
 #                         generated tables there are reused when present
 #   BENCH_KEEP=1          keep the work dir (always kept when BENCH_OUT is set)
+#   BENCH_APPEND=1        keep the measurements already in BENCH_OUT (run the
+#                         scales in separate invocations, report them together)
 #   PANDAS_PYTHON=/usr/bin/python3   the Python that has Debian's python3-pandas
 #
 # For each scale: the gateway imports the table end to end (fetch, parse,
@@ -22,7 +29,8 @@
 # BENCH_RUNS times; compare_outputs.py checks both feeds hold the same
 # observations. Then a re-run of the gateway on its filled store (nothing
 # changed: every request must be answered 304), and ten sources (ten copies
-# of the table) in one `gateway run` against each source alone.
+# of the table): each alone, then all ten in one `gateway run --jobs 1` (one
+# after the other) and `--jobs 10` (all at once), without and with latency.
 #
 # Reports medians of wall time, observations/s, CPU (user+sys) and peak RSS
 # (ru_maxrss of the process, from os.wait4) as a markdown table on stdout,
@@ -35,7 +43,9 @@ GW_BIN=$BUILD/gateway
 PLUGIN_DIR=$BUILD/plugins
 RUNS=${BENCH_RUNS:-3}
 SCALES=${BENCH_SCALES:-1 4}
-PARALLEL_SCALE=${BENCH_PARALLEL_SCALE-0.1}
+PANDAS_RUNS=${BENCH_PANDAS_RUNS:-$RUNS}
+PARALLEL_SCALE=${BENCH_PARALLEL_SCALE-0.02}
+PARALLEL_LATENCIES=${BENCH_PARALLEL_LATENCIES:-0 0.5}
 PANDAS_PYTHON=${PANDAS_PYTHON:-/usr/bin/python3}
 PYTHON=${PYTHON:-python3}
 BENCH=$ROOT/tests/bench
@@ -86,7 +96,7 @@ with open(os.environ["MEASURE_LOG"], "a") as f:
 sys.exit(rc)
 PY
 export MEASURE_LOG=$OUT/measurements.jsonl
-: >"$MEASURE_LOG"
+[ -n "${BENCH_APPEND:-}" ] || : >"$MEASURE_LOG"
 
 measure() { # NAME STDOUT STDERR -- CMD...
   local name=$1 out=$2 err=$3
@@ -107,12 +117,13 @@ generate() {
   DATA=$dir
 }
 
-# start_server ROOT NAME: sets BASE
+# start_server ROOT NAME [LATENCY]: sets BASE
 start_server() {
-  local root=$1 name=$2 i
+  local root=$1 name=$2 latency=${3:-0} i
   rm -f "$OUT/$name.port"
   "$PYTHON" "$ROOT/tests/server/fixture_server.py" --root "$root" \
     --cert "$OUT/certs/server.crt" --key "$OUT/certs/server.key" --port 0 \
+    --latency "$latency" \
     --port-file "$OUT/$name.port" --request-log "$OUT/$name.requests" \
     >"$OUT/$name.server.log" 2>&1 </dev/null &
   SERVER_PIDS+=($!)
@@ -177,8 +188,8 @@ for scale in $SCALES; do
   echo "{\"name\": \"requests-304 scale=$scale\", \"requests\": $total, \"not_modified\": $n304}" >>"$MEASURE_LOG"
   pwork=$OUT/pandas-$scale
   mkdir -p "$pwork"
-  for i in $(seq 1 "$RUNS"); do
-    log "scale $scale: pandas run $i/$RUNS"
+  for i in $(seq 1 "$PANDAS_RUNS"); do
+    log "scale $scale: pandas run $i/$PANDAS_RUNS"
     measure "pandas scale=$scale run=$i" "$pwork/run.json" "$pwork/run.err" -- \
       "$PANDAS_PYTHON" "$BENCH/pandas_normalise.py" --url "$url" \
       --catalogue "$DATA/catalogue.json" --cafile "$OUT/certs/ca.crt" \
@@ -199,34 +210,31 @@ done
 
 if [ -n "$PARALLEL_SCALE" ]; then
   generate "$PARALLEL_SCALE" 10
-  start_server "$DATA" par
-  sources=$("$PYTHON" -c '
+  for latency in $PARALLEL_LATENCIES; do
+    start_server "$DATA" "par-$latency" "$latency"
+    sources=$("$PYTHON" -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
 print(json.dumps([{"id": "rivm-%s" % t["table"].lower(), "plugin": "cbs_odata",
                    "url": sys.argv[2] + t["url_path"]} for t in m["tables"]]))' "$DATA/manifest.json" "$BASE")
-  work=$OUT/par
-  mkdir -p "$work"
-  write_config "$work/gateway.json" "$work" "$DATA/catalogue.json" "$sources"
-  ids=$("$PYTHON" -c 'import json,sys; print(" ".join(s["id"] for s in json.loads(sys.argv[1])))' "$sources")
-  for id in $ids; do
-    rm -rf "$work/data" "$work/feeds"
-    log "parallel: $id alone"
-    gateway_run "alone source=$id" "$work" "$id"
-  done
-  for i in $(seq 1 "$RUNS"); do
-    rm -rf "$work/data" "$work/feeds"
-    log "parallel: all 10 sources, run $i/$RUNS"
-    gateway_run "all10 run=$i" "$work"
-  done
-  if "$GW_BIN" run --help 2>/dev/null | grep -q -- '--jobs'; then
-    for i in $(seq 1 "$RUNS"); do
+    work=$OUT/par-$latency
+    mkdir -p "$work"
+    write_config "$work/gateway.json" "$work" "$DATA/catalogue.json" "$sources"
+    ids=$("$PYTHON" -c 'import json,sys; print(" ".join(s["id"] for s in json.loads(sys.argv[1])))' "$sources")
+    for id in $ids; do
       rm -rf "$work/data" "$work/feeds"
-      log "parallel: all 10 sources with --jobs 10, run $i/$RUNS"
-      gateway_run "all10-jobs10 run=$i" "$work" --jobs 10
+      log "parallel (latency $latency s): $id alone"
+      gateway_run "alone latency=$latency source=$id" "$work" "$id"
     done
-  fi
-  rm -rf "$work/data" "$work/feeds"
+    for jobs in 1 10; do
+      for i in $(seq 1 "$RUNS"); do
+        rm -rf "$work/data" "$work/feeds"
+        log "parallel (latency $latency s): all 10 sources, --jobs $jobs, run $i/$RUNS"
+        gateway_run "all10 latency=$latency jobs=$jobs run=$i" "$work" --jobs "$jobs"
+      done
+    done
+    rm -rf "$work/data" "$work/feeds"
+  done
 fi
 
 "$PYTHON" - "$OUT" "$GW_BIN" "$RUNS" <<'PY'
@@ -247,8 +255,8 @@ result = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                       "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                                    if l.startswith("model name")), "?")},
           "gateway": gw, "runs": runs, "scales": {}, "measurements": recs}
-rows = ["| scale | tool | observations | wall s | obs/s | CPU s (user+sys) | peak RSS MiB |",
-        "|---|---|---:|---:|---:|---:|---:|"]
+rows = ["| scale | tool | observations | runs | median wall s | obs/s | median CPU s (user+sys) | median peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|"]
 ratios = []
 scales = sorted({r["name"].split("scale=")[1].split()[0] for r in recs if "scale=" in r["name"]},
                 key=float)
@@ -263,8 +271,8 @@ for scale in scales:
         entry[tool] = {"median_wall_s": wall, "median_cpu_s": cpu, "median_maxrss_kb": rss,
                        "obs_per_s": round(obs / wall) if wall else None,
                        "runs": [{k: r[k] for k in ("wall", "user", "sys", "maxrss_kb")} for r in rs]}
-        rows.append("| %s | %s | %d | %.1f | %d | %.1f | %.0f |" % (
-            scale, tool, obs, wall, obs / wall, cpu, rss / 1024))
+        rows.append("| %s | %s | %d | %d | %.1f | %d | %.1f | %.0f |" % (
+            scale, tool, obs, len(rs), wall, obs / wall, cpu, rss / 1024))
     g, p = entry["gateway"], entry["pandas"]
     entry["ratio_gateway_over_pandas"] = {
         "wall": round(g["median_wall_s"] / p["median_wall_s"], 3),
@@ -289,31 +297,51 @@ print()
 print("| scale | gateway/pandas wall | gateway/pandas CPU | gateway/pandas RSS | same observations | gateway re-run, nothing changed |")
 print("|---|---:|---:|---:|---|---|")
 print("\n".join(ratios))
-alone = pick("alone ")
-if alone:
+# Linearity: each scale's gateway medians against the smallest scale's.
+if len(scales) > 1:
+    base = result["scales"][scales[0]]
+    print()
+    print("| gateway, scale %s -> | observations x | wall x | CPU x | peak RSS x |" % scales[0])
+    print("|---|---:|---:|---:|---:|")
+    for scale in scales[1:]:
+        e = result["scales"][scale]
+        lin = {k: round(e["gateway"][f] / base["gateway"][f], 3) for k, f in
+               (("wall", "median_wall_s"), ("cpu", "median_cpu_s"), ("maxrss", "median_maxrss_kb"))}
+        lin["observations"] = round(e["observations"] / base["observations"], 3)
+        e["gateway_vs_scale_%s" % scales[0]] = lin
+        print("| %s | %.2f | %.2f | %.2f | %.3f |" % (scale, lin["observations"], lin["wall"],
+                                                       lin["cpu"], lin["maxrss"]))
+latencies = sorted({r["name"].split("latency=")[1].split()[0] for r in recs
+                    if r["name"].startswith(("alone latency=", "all10 latency="))}, key=float)
+if latencies:
     pm = [f for f in os.listdir(out) if f.startswith("data-") and f.endswith("-x10")]
     m = json.load(open(os.path.join(out, pm[0], "manifest.json")))
-    slowest = max(alone, key=lambda r: r["wall"])
-    par = {"scale_each": m["scale"], "observations_each": m["observations_per_table"],
-           "alone_wall_s": [r["wall"] for r in alone], "slowest_alone_wall_s": slowest["wall"],
-           "sum_alone_wall_s": round(sum(r["wall"] for r in alone), 3)}
+    result["parallel"] = {"scale_each": m["scale"], "observations_each": m["observations_per_table"],
+                          "latencies": {}}
     print()
-    print("| 10 sources (scale %s each, %d observations each) | wall s | CPU s | peak RSS MiB |" % (
-        m["scale"], m["observations_per_table"]))
-    print("|---|---:|---:|---:|")
-    print("| slowest source alone | %.1f | %.1f | %.0f |" % (slowest["wall"], slowest["cpu"],
-                                                          slowest["maxrss_kb"] / 1024))
-    print("| sum of the ten alone | %.1f | %.1f | |" % (par["sum_alone_wall_s"],
-                                                     sum(r["cpu"] for r in alone)))
-    for label, prefix in (("all ten in one `gateway run`", "all10 run="),
-                          ("all ten, `run --jobs 10`", "all10-jobs10 ")):
-        rs = pick(prefix)
-        if rs:
-            par[prefix.strip()] = {"median_wall_s": med(rs, "wall"), "median_cpu_s": med(rs, "cpu"),
-                                   "median_maxrss_kb": med(rs, "maxrss_kb")}
-            print("| %s (median of %d) | %.1f | %.1f | %.0f |" % (
-                label, len(rs), med(rs, "wall"), med(rs, "cpu"), med(rs, "maxrss_kb") / 1024))
-    result["parallel"] = par
+    print("Ten sources, scale %s each (%d observations each):" % (m["scale"], m["observations_per_table"]))
+    print()
+    print("| server latency | run | wall s | CPU s | peak RSS MiB |")
+    print("|---|---|---:|---:|---:|")
+    for lat in latencies:
+        alone = pick("alone latency=%s " % lat)
+        par = {"alone_wall_s": [r["wall"] for r in alone]}
+        if alone:
+            slowest = max(alone, key=lambda r: r["wall"])
+            par["slowest_alone_wall_s"] = slowest["wall"]
+            par["sum_alone_wall_s"] = round(sum(r["wall"] for r in alone), 3)
+            print("| %s s | slowest source alone | %.1f | %.1f | %.0f |" % (
+                lat, slowest["wall"], slowest["cpu"], slowest["maxrss_kb"] / 1024))
+            print("| %s s | sum of the ten alone | %.1f | %.1f | |" % (
+                lat, par["sum_alone_wall_s"], sum(r["cpu"] for r in alone)))
+        for jobs in (1, 10):
+            rs = pick("all10 latency=%s jobs=%d " % (lat, jobs))
+            if rs:
+                par["jobs%d" % jobs] = {"median_wall_s": med(rs, "wall"), "median_cpu_s": med(rs, "cpu"),
+                                        "median_maxrss_kb": med(rs, "maxrss_kb"), "runs": len(rs)}
+                print("| %s s | all ten, `run --jobs %d` (median of %d) | %.1f | %.1f | %.0f |" % (
+                    lat, jobs, len(rs), med(rs, "wall"), med(rs, "cpu"), med(rs, "maxrss_kb") / 1024))
+        result["parallel"]["latencies"][lat] = par
 with open(os.path.join(out, "result.json"), "w") as f:
     json.dump(result, f, indent=1)
 print()
