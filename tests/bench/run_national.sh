@@ -196,6 +196,19 @@ for scale in $SCALES; do
       --out "$pwork/observations.json" ||
       { log "pandas failed: $(tail -5 "$pwork/run.err")"; exit 1; }
   done
+  # The floor: the same number of rows written straight into a fresh
+  # store, with nothing else of an import (tests/bench/bench_store_floor.c).
+  if [ -x "$BUILD/tests/bench_store_floor" ]; then
+    obs=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["observations_per_table"])' "$DATA/manifest.json")
+    log "scale $scale: store floor, $obs rows"
+    mkdir -p "$OUT/floor-$scale"
+    measure "floor scale=$scale" "$OUT/floor-$scale/floor.json" "$OUT/floor-$scale/floor.err" -- \
+      "$BUILD/tests/bench_store_floor" run "$OUT/floor-$scale" "$obs" ||
+      { log "store floor failed: $(tail -5 "$OUT/floor-$scale/floor.err")"; exit 1; }
+    "$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); r["name"]="floor-result scale="+sys.argv[2]; print(json.dumps(r))' \
+      "$OUT/floor-$scale/floor.json" "$scale" >>"$MEASURE_LOG"
+    rm -f "$OUT/floor-$scale"/floor.db*
+  fi
   log "scale $scale: comparing the feeds"
   rc=0
   "$PYTHON" "$BENCH/compare_outputs.py" "$work/feeds/indicators.json" \
@@ -297,6 +310,18 @@ print()
 print("| scale | gateway/pandas wall | gateway/pandas CPU | gateway/pandas RSS | same observations | gateway re-run, nothing changed |")
 print("|---|---:|---:|---:|---|---|")
 print("\n".join(ratios))
+floors = [(s_, pick("floor-result scale=%s" % s_)) for s_ in scales]
+if any(f for _, f in floors):
+    print()
+    print("| scale | pandas, whole run: us/observation | 10x target: gateway us/observation | store floor (insert + commit only): us/observation |")
+    print("|---|---:|---:|---:|")
+    for s_, f in floors:
+        if not f:
+            continue
+        e = result["scales"][s_]
+        p_us = e["pandas"]["median_wall_s"] * 1e6 / e["observations"]
+        e["store_floor"] = f[0]
+        print("| %s | %.2f | %.2f | %.2f |" % (s_, p_us, p_us / 10, f[0]["us_per_observation"]))
 # Linearity: each scale's gateway medians against the smallest scale's.
 if len(scales) > 1:
     base = result["scales"][scales[0]]
