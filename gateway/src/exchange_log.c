@@ -903,37 +903,14 @@ static int write_line(struct gw_xlog *log, const char *line, size_t line_len,
 /* ---- checkpoints -------------------------------------------------------- */
 
 /* Appends the note to the checkpoint file, one note after another with a
- * blank line between them. */
+ * blank line between them (xlog_note_file.c). */
 static int append_note_to_file(struct gw_xlog *log, const char *note,
                                size_t note_len, struct err_sink *e) {
-  struct stat st;
-  size_t written = 0;
-  int created;
-  int fd = -1;
-  int rc = -1;
   if (!log->checkpoint_file)
     return 0;
-  if (fs_mkdirs_parent(log->checkpoint_file, 0750, e->buf, e->size) != 0)
-    return -1;
-  created = stat(log->checkpoint_file, &st) != 0;
-  fd = open(log->checkpoint_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-            0640);
-  if (fd < 0 || xlog_write_all(fd, note, note_len, &written) != 0 ||
-      xlog_write_all(fd, "\n", 1, &written) != 0 ||
-      (!log->no_sync && fsync(fd) != 0)) {
-    (void)text_format(e->buf, e->size,
-                      "cannot append the checkpoint to %s:"
-                      " %s",
-                      log->checkpoint_file, strerror(errno));
-    goto out;
-  }
-  if (created && xlog_sync_dir_of(log->checkpoint_file, e->buf, e->size) != 0)
-    goto out;
-  rc = 0;
-out:
-  if (fd >= 0)
-    close(fd);
-  return rc;
+  return xlog_note_file_append(log->checkpoint_file, note, note_len,
+                               log->signer != NULL, log->no_sync, e->buf,
+                               e->size);
 }
 
 /* The signed (or, without a key, unsigned) note for the records so far. */

@@ -530,6 +530,88 @@ Test(verify, checkpoint_file_problems) {
   free(notes);
 }
 
+/* Appends n more records with the options of signed_log() (a checkpoint
+ * every 4 records, notes to <path>.cp). */
+static void append_more(const char *path, const char *seed, int n) {
+  struct gw_xlog_options o = {.checkpoint_every = 4, .signing_key = seed};
+  struct gw_xlog *log = NULL;
+  char err[512];
+  o.checkpoint_file = cp_file_of(path);
+  cr_assert_eq(xlog_open_with(path, &o, &log, err, sizeof err), 0, "%s", err);
+  for (int i = 0; i < n; i++) {
+    json_t *r = json_pack("{s:s, s:i}", "event", "fetch", "bytes", 2000 + i);
+    cr_assert_eq(xlog_append(log, r, err, sizeof err), 0, "%s", err);
+    json_decref(r);
+  }
+  xlog_close(log);
+}
+
+/* A writer killed in the middle of appending a note (a write cut at a page
+ * boundary) leaves part of it; the next checkpoint must not run into it.
+ * Cut once in the signature line and once right after the blank line
+ * between a note's text and its signature, where the remnant also ends in
+ * a blank line. */
+static void torn_note_then_append(size_t (*cut_at)(const char *note)) {
+  const char *path = signed_log("x.log", SEED_A);
+  char *notes = ts_read_file(cp_file_of(path), NULL), *after, *torn;
+  const char *last;
+  size_t notes_len, cut;
+  struct xlog_verify_report *rep;
+  cr_assert_not_null(notes);
+  notes_len = strlen(notes);
+  /* the remnant: the start of a copy of the file's last note */
+  last = notes;
+  for (const char *p = strstr(notes, "\n\n\xe2\x80\x94"); p;
+       p = strstr(p + 1, "\n\n\xe2\x80\x94")) {
+    const char *next = strstr(p + 2, "\n\n");
+    if (next && next[2] != '\0')
+      last = next + 2;
+  }
+  cut = cut_at(last);
+  torn = malloc(notes_len + cut + 1);
+  cr_assert_not_null(torn);
+  memcpy(torn, notes, notes_len);
+  memcpy(torn + notes_len, last, cut);
+  torn[notes_len + cut] = '\0';
+  cr_assert_eq(ts_write_file(cp_file_of(path), torn), 0);
+  append_more(path, SEED_A, 5);
+  rep = run(path, cp_file_of(path), key_a);
+  cr_assert_eq(rep->problem, XLOG_OK, "%s", rep->error);
+  cr_assert_str_empty(rep->warning);
+  cr_assert_eq(rep->notes_checked, 6, "%llu",
+               (unsigned long long)rep->notes_checked);
+  after = ts_read_file(cp_file_of(path), NULL);
+  cr_assert_not_null(after);
+  /* the old notes are untouched and the new ones follow them directly */
+  cr_assert_eq(strncmp(after, notes, notes_len), 0);
+  cr_assert_eq(
+      strncmp(after + notes_len, "indicator-gateway/exchange-log\n", 31), 0,
+      "%s", after + notes_len);
+  free(after);
+  free(torn);
+  free(notes);
+}
+
+static size_t in_the_signature(const char *note) {
+  const char *sig = strstr(note, "\xe2\x80\x94 ");
+  cr_assert_not_null(sig);
+  return (size_t)(sig - note) + 20;
+}
+
+static size_t before_the_signature(const char *note) {
+  const char *blank = strstr(note, "\n\n");
+  cr_assert_not_null(blank);
+  return (size_t)(blank - note) + 2;
+}
+
+Test(verify, torn_note_cut_in_its_signature_is_removed_before_the_next) {
+  torn_note_then_append(in_the_signature);
+}
+
+Test(verify, torn_note_cut_before_its_signature_is_removed_before_the_next) {
+  torn_note_then_append(before_the_signature);
+}
+
 Test(verify, checkpoint_file_that_contradicts_itself) {
   const char *a = signed_log("a.log", SEED_A);
   const char *b = ts_path(dir, "b.log");
