@@ -16,13 +16,13 @@
 #include "diag.h"
 #include "exchange_log_internal.h"
 #include "fsutil.h"
-#include "gw_alloc.h"
 #include "signed_note.h"
 #include "text.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* A note is a few hundred bytes: a complete one ends within this much of
@@ -106,21 +106,25 @@ static int drop_torn_note(int fd, const char *file, int signed_notes, char *err,
   return 0;
 }
 
-/* One write for the note and its blank line: a kill between two writes
- * would leave a note without its separator. */
+/* One write for the note and its blank line (a kill between two writes
+ * would leave a note without its separator), and no allocation, so an
+ * out-of-memory process still writes its checkpoint. */
 static int write_note(int fd, const char *note, size_t note_len) {
-  char *buf = gw_malloc(note_len + 1);
+  struct iovec iov[2] = {{(void *)note, note_len}, {(void *)"\n", 1}};
   size_t written = 0;
-  int rc;
-  if (!buf) {
-    errno = ENOMEM;
+  ssize_t n;
+  do
+    n = writev(fd, iov, 2);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
     return -1;
-  }
-  memcpy(buf, note, note_len);
-  buf[note_len] = '\n';
-  rc = xlog_write_all(fd, buf, note_len + 1, &written);
-  gw_free(buf);
-  return rc;
+  if ((size_t)n >= note_len + 1)
+    return 0;
+  /* a short write: the rest one part after the other */
+  if ((size_t)n < note_len &&
+      xlog_write_all(fd, note + n, note_len - (size_t)n, &written) != 0)
+    return -1;
+  return xlog_write_all(fd, "\n", 1, &written);
 }
 
 int xlog_note_file_append(const char *file, const char *note, size_t note_len,
