@@ -31,6 +31,13 @@
 #define STORE_MAX_LIST 500
 #define STORE_SQL_MAX 8192
 #define STORE_WAL_LIMIT_BYTES "67108864"
+/* A run commits in one transaction, and SQLite's WAL index (the -shm file,
+ * mapped by every connection) keeps 8 bytes per WAL frame of it until the
+ * next checkpoint: with 4 KiB pages 26 MB of the gateway's resident memory
+ * at 22 million observations. One frame is one page, so 16 KiB pages keep a
+ * quarter of it. Only a new database takes it; an existing store keeps the
+ * page size it was created with. */
+#define STORE_NEW_PAGE_SIZE "16384"
 
 struct gw_store {
   sqlite3 *db;
@@ -179,6 +186,14 @@ out:
   return rc;
 }
 
+/* Must run before enable_wal: that writes a new database's header, which
+ * fixes its page size. On an existing database the pragma changes nothing. */
+static int set_new_page_size(sqlite3 *db, const char *path, char *err,
+                             size_t err_size) {
+  return exec_sql(db, "PRAGMA page_size=" STORE_NEW_PAGE_SIZE, "open", path,
+                  err, err_size);
+}
+
 static int enable_wal(sqlite3 *db, const char *path, char *err,
                       size_t err_size) {
   sqlite3_stmt *stmt = NULL;
@@ -282,6 +297,7 @@ int store_open(const char *path, struct gw_store **out, char *err,
   }
   if (open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       &store->db, err, err_size) != 0 ||
+      set_new_page_size(store->db, path, err, err_size) != 0 ||
       enable_wal(store->db, path, err, err_size) != 0 ||
       ensure_schema(store->db, path, err, err_size) != 0)
     goto out;

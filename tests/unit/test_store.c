@@ -224,6 +224,35 @@ Test(store, open_creates_schema_in_wal_mode) {
   store_close(store);
 }
 
+/* New stores get 16 KiB pages (a quarter of the WAL index per commit, see
+ * STORE_NEW_PAGE_SIZE); a store made with another page size keeps it and
+ * works as before. */
+Test(store, new_store_pages_are_16k_and_old_stores_keep_theirs) {
+  struct gw_store *store = open_store();
+  sqlite3 *db = NULL;
+  struct gw_store_run *run;
+  cr_expect_eq(raw_scalar("PRAGMA page_size"), 16384);
+  store_close(store);
+
+  cr_assert_eq(text_copy(db_path, sizeof db_path, ts_path(tmp_dir, "old.db")),
+               0);
+  cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(db,
+                            "PRAGMA page_size=4096; PRAGMA journal_mode=WAL;"
+                            "CREATE TABLE kept(x); INSERT INTO kept VALUES(1)",
+                            NULL, NULL, NULL),
+               SQLITE_OK, "%s", sqlite3_errmsg(db));
+  sqlite3_close(db);
+  store = open_store();
+  run = begin(store, "rivm", "run-1");
+  stage_value(run, "eenzaam", "GM0384", "2020", 48.5);
+  expect_counts(commit(run, "2024-03-01T10:05:00Z"), 1, 1, 0, 0);
+  cr_expect_eq(count(store, NULL), 1);
+  store_close(store);
+  cr_expect_eq(raw_scalar("PRAGMA page_size"), 4096);
+  cr_expect_eq(raw_scalar("SELECT x FROM kept"), 1);
+}
+
 Test(store, open_refuses_newer_schema_and_non_databases) {
   struct gw_store *store = open_store();
   sqlite3 *db = NULL;
